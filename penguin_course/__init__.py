@@ -1,0 +1,1 @@
+"""Tooling for the penguin-classification course assignment: release, demo grading, checks."""
