@@ -1,0 +1,73 @@
+"""Run one notebook as nbgrader's autograder would, and score each test cell.
+
+``nbgrader autograde`` needs a gradebook and grades whole submissions; the
+course tests need to run hundreds of single notebooks (each wrong answer, the
+reference solution) and know which test cells passed. This runs a notebook
+with nbclient in a scratch copy of the assignment's files and scores each test
+cell with nbgrader's own rule (``nbgrader.utils.determine_grade``: an error or
+any stderr output scores 0), so both agree on what passes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbgrader.utils import determine_grade
+
+from penguin_course.notebooks import grade_id, is_autograded_test
+from penguin_course.paths import SOURCE
+
+# Kernel environment while grading: TensorFlow's start-up messages are noise on stderr.
+GRADING_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}
+
+
+@dataclass(frozen=True)
+class TestResult:
+    grade_id: str
+    score: float
+    max_score: float
+    message: str  # the error that failed the test, or the stderr it wrote; empty if it passed
+
+    @property
+    def passed(self) -> bool:
+        return self.score == self.max_score
+
+
+def copy_assignment_files(source_dir: Path, destination: Path) -> None:
+    """The files a notebook reads beside it (dataset, test helpers), as autograde restores them."""
+    for path in source_dir.iterdir():
+        if path.is_file() and path.suffix not in {".ipynb", ".keras", ".pyc"}:
+            shutil.copy2(path, destination / path.name)
+
+
+def failure_message(cell) -> str:
+    for output in cell.outputs:
+        if output.output_type == "error":
+            return f"{output.ename}: {output.evalue}"
+        if output.output_type == "stream" and output.name == "stderr":
+            return f"stderr: {output.text.strip()}"
+    return ""
+
+
+def run_notebook(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
+                 timeout: int = 300) -> dict[str, TestResult]:
+    """Execute ``notebook`` top to bottom in a scratch folder; the result of each test cell."""
+    notebook = nbformat.from_dict(notebook)
+    with tempfile.TemporaryDirectory(prefix="penguin-run-") as scratch:
+        copy_assignment_files(source_dir, Path(scratch))
+        client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
+                                resources={"metadata": {"path": scratch}})
+        environment = {**os.environ, **GRADING_ENV}
+        client.execute(env=environment)
+    results = {}
+    for cell in notebook.cells:
+        if is_autograded_test(cell):
+            score, max_score = determine_grade(cell)
+            results[grade_id(cell)] = TestResult(grade_id(cell), float(score), max_score, failure_message(cell))
+    return results

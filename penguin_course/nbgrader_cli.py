@@ -1,0 +1,28 @@
+"""Running nbgrader's own commands on a course folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from penguin_course.execute import GRADING_ENV
+from penguin_course.paths import ROOT
+
+
+class NbgraderError(RuntimeError):
+    pass
+
+
+def nbgrader(*args: str, root: Path = ROOT) -> str:
+    """Run ``nbgrader ARGS`` in the course folder ``root``; its log, or NbgraderError with the log."""
+    command = [sys.executable, "-m", "nbgrader", *args]
+    # nbgrader calls the `alembic` command of its own environment to set up the gradebook.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True,
+                            env={**os.environ, **GRADING_ENV, "PATH": path})
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed in {root} (exit {result.returncode}):\n{log}")
+    return log
