@@ -1,0 +1,151 @@
+"""Check that this machine is ready for the workshop, before the workshop.
+
+Run ``make check`` (or ``python -m penguin_course.setup_check`` in a conda
+environment). Each item prints PASS or FAIL with what was found; the command
+exits 1 if any item fails. It checks the Python and package versions against
+requirements.txt, that TensorFlow builds and trains a tiny model, that the
+dataset loads offline, and that Jupyter can start a Python kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from penguin_course.paths import RELEASE, ROOT
+
+PYTHON = (3, 11)
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def python_version() -> str:
+    found = sys.version_info[:2]
+    if found != PYTHON:
+        raise CheckFailed(f"Python {'.'.join(map(str, PYTHON))} is needed, this is Python {sys.version.split()[0]}")
+    return f"Python {sys.version.split()[0]}"
+
+
+def pinned_requirements(path: Path = ROOT / "requirements.txt") -> list[Requirement]:
+    """The requirements that apply to this platform (their environment markers hold)."""
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    requirements = [Requirement(line) for line in lines if line]
+    return [r for r in requirements if r.marker is None or r.marker.evaluate()]
+
+
+def package_versions() -> str:
+    problems = []
+    requirements = pinned_requirements()
+    for requirement in requirements:
+        wanted = next(iter(requirement.specifier)).version
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{requirement.name} is missing (want {wanted})")
+            continue
+        if installed != wanted:
+            problems.append(f"{requirement.name} {installed} is installed, {wanted} is needed")
+    if problems:
+        raise CheckFailed("; ".join(problems) + ". Reinstall with `make venv` or the environment.yml")
+    return f"{len(requirements)} packages at the versions of requirements.txt"
+
+
+def tensorflow_trains() -> str:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    features = np.random.default_rng(0).normal(size=(200, 2))
+    labels = (features[:, 0] + features[:, 1] > 0).astype("float32")
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(features, labels, epochs=30, verbose=0)
+    accuracy = history.history["accuracy"][-1]
+    if accuracy < 0.9:
+        raise CheckFailed(f"a tiny model trained to only {accuracy:.0%} accuracy: TensorFlow does not work as expected")
+    return f"TensorFlow {tf.__version__} with Keras {keras.__version__} trained a tiny model ({accuracy:.0%})"
+
+
+class NoNetwork:
+    """Refuse every network connection within the block, to prove that nothing is downloaded."""
+
+    def __enter__(self):
+        self.connect = socket.socket.connect
+
+        def refuse(*args, **kwargs):
+            raise CheckFailed("tried to download the dataset: it should load from the assignment folder")
+
+        socket.socket.connect = refuse
+
+    def __exit__(self, *exc):
+        socket.socket.connect = self.connect
+
+
+def dataset_offline(assignment: Path) -> Callable[[], str]:
+    def check() -> str:
+        import seaborn as sns
+
+        if not (assignment / "penguins.csv").is_file():
+            raise CheckFailed(f"{assignment / 'penguins.csv'} is missing: the notebooks cannot load the dataset")
+        with NoNetwork():
+            penguins = sns.load_dataset("penguins", data_home=str(assignment))
+        if penguins.shape != (344, 7):
+            raise CheckFailed(f"the dataset has shape {penguins.shape}, expected (344, 7)")
+        return f"the penguins dataset loads offline from {assignment} ({len(penguins)} rows)"
+    return check
+
+
+def jupyter_kernel() -> str:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    if "python3" not in specs:
+        raise CheckFailed("Jupyter has no python3 kernel: install ipykernel in this environment")
+    import jupyterlab
+    import nbgrader
+
+    return f"JupyterLab {jupyterlab.__version__}, nbgrader {nbgrader.__version__}, a python3 kernel"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", type=Path, default=RELEASE,
+                        help="the assignment folder holding penguins.csv (default: %(default)s)")
+    args = parser.parse_args(argv)
+    checks = [
+        ("Python version", python_version),
+        ("packages", package_versions),
+        ("TensorFlow", tensorflow_trains),
+        ("dataset offline", dataset_offline(args.assignment.resolve())),
+        ("Jupyter", jupyter_kernel),
+    ]
+    print("Checking this machine for the workshop:")
+    failed = 0
+    for title, check in checks:
+        try:
+            print(f"  PASS  {title}: {check()}", flush=True)
+        except Exception as error:  # every failure is reported, and the other checks still run
+            failed += 1
+            print(f"  FAIL  {title}: {error}", flush=True)
+    if failed:
+        print(f"{failed} of {len(checks)} checks failed: fix the items marked FAIL, then run the check again.")
+        return 1
+    print(f"All {len(checks)} checks passed: you are ready for the workshop.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
