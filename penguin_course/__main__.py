@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="generate the release, grade the demo submissions, print the scores")
     commands.add_parser("demo-submissions", help="rebuild the demo submissions from release/ and source/")
     commands.add_parser("dataset", help="rebuild the shipped penguins.csv from the palmerpenguins package")
-    commands.add_parser("check", help="check that this machine is set up for the workshop")
+    setup_check.add_arguments(commands.add_parser("check", help="check that this machine is set up for the workshop"))
     args = parser.parse_args(argv)
 
     try:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
         elif args.command == "check":
-            return setup_check.main()
+            return setup_check.run(args.assignment)
     except NbgraderError as error:
         print(error, file=sys.stderr)
         return 1

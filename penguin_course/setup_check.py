@@ -120,16 +120,13 @@ def jupyter_kernel() -> str:
     return f"JupyterLab {jupyterlab.__version__}, nbgrader {nbgrader.__version__}, a python3 kernel"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", type=Path, default=RELEASE,
-                        help="the assignment folder holding penguins.csv (default: %(default)s)")
-    args = parser.parse_args(argv)
+def run(assignment: Path = RELEASE) -> int:
+    """Run every check and print PASS or FAIL for each; 0 if all pass, else 1."""
     checks = [
         ("Python version", python_version),
         ("packages", package_versions),
         ("TensorFlow", tensorflow_trains),
-        ("dataset offline", dataset_offline(args.assignment.resolve())),
+        ("dataset offline", dataset_offline(assignment.resolve())),
         ("Jupyter", jupyter_kernel),
     ]
     print("Checking this machine for the workshop:")
@@ -145,6 +142,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"All {len(checks)} checks passed: you are ready for the workshop.")
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", type=Path, default=RELEASE,
+                        help="the assignment folder holding penguins.csv (default: %(default)s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv).assignment)
 
 
 if __name__ == "__main__":

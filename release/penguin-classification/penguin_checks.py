@@ -160,6 +160,11 @@ def one_hot_species(one_hot, species, name: str) -> list[str]:
     return columns
 
 
+def assert_one_hot(one_hot, species, name: str) -> None:
+    """``one_hot`` is a one-hot encoding of ``species`` (see ``one_hot_species``)."""
+    one_hot_species(one_hot, species, name)
+
+
 def dense_layers(model) -> list:
     import keras
 

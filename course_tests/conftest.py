@@ -1,0 +1,32 @@
+"""Shared helpers for the course tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from penguin_course import notebooks
+from penguin_course.execute import TestResult, run_notebook
+from penguin_course.paths import RELEASE, SOURCE
+
+
+def grade_student_notebook(name: str, answers: dict[str, str]) -> dict[str, TestResult]:
+    """Fill the released notebook ``name`` with ``answers``, put the tests back from source/
+    (as nbgrader's autograder does), run it, and return each test cell's result."""
+    submitted = notebooks.fill(notebooks.read(RELEASE / name), answers)
+    return run_notebook(notebooks.restore_tests(submitted, notebooks.read(SOURCE / name)))
+
+
+def failed(results: dict[str, TestResult]) -> dict[str, str]:
+    return {grade_id: result.message for grade_id, result in results.items() if not result.passed}
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A scratch course folder with source/ and the nbgrader config, to run nbgrader in."""
+    import shutil
+
+    from penguin_course.paths import ROOT
+
+    shutil.copytree(ROOT / "source", tmp_path / "source")
+    shutil.copy2(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    return tmp_path

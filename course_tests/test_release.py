@@ -1,0 +1,78 @@
+"""release/ is what nbgrader makes from source/ today, and gives nothing away."""
+
+import filecmp
+import re
+
+import pytest
+
+from penguin_course import notebooks, release
+from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
+
+
+def significant_lines(text: str) -> list[str]:
+    """Lines of solution or hidden-test code worth looking for: not blank, comments or imports."""
+    lines = [line.strip() for line in text.splitlines()]
+    return [line for line in lines if len(line) > 12 and not line.startswith(("#", "import ", "from "))]
+
+
+def public_text(name: str) -> str:
+    """The source notebook's text outside its solution and hidden-test regions."""
+    text = "\n".join(cell.source for cell in notebooks.read(SOURCE / name).cells if not notebooks.is_solution(cell))
+    return re.sub(r"### BEGIN (HIDDEN TESTS|SOLUTION)\n.*?### END \1", "", text, flags=re.S)
+
+
+def leaked(secret: str, name: str, released: str | None = None) -> list[str]:
+    """Lines of ``secret`` found in the released notebook that students may not see."""
+    released = (RELEASE / name).read_text() if released is None else released
+    public = public_text(name)
+    return [line for line in significant_lines(secret) if line in released and line not in public]
+
+
+def hidden_tests(name: str) -> list[str]:
+    regions = []
+    for cell in notebooks.read(SOURCE / name).cells:
+        regions += re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
+    return regions
+
+
+def test_release_is_generated_from_the_current_source(course_copy):
+    fresh = release.generate(course_copy)
+    comparison = filecmp.dircmp(fresh, RELEASE)
+    assert not comparison.left_only and not comparison.right_only, "files differ: run `make release`"
+    _, mismatch, errors = filecmp.cmpfiles(fresh, RELEASE, comparison.common_files, shallow=False)
+    assert not mismatch and not errors, f"{mismatch} are stale: run `make release` and commit release/"
+
+
+def test_a_stale_release_is_detected(course_copy):
+    notebook = course_copy / "source" / ASSIGNMENT / NOTEBOOKS[0]
+    notebook.write_text(notebook.read_text().replace("Inspect the dataset", "Look at the dataset"))
+    fresh = release.generate(course_copy)
+    assert not filecmp.cmp(fresh / NOTEBOOKS[0], RELEASE / NOTEBOOKS[0], shallow=False)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_release_has_no_solutions(name):
+    released = (RELEASE / name).read_text()
+    assert "BEGIN SOLUTION" not in released
+    for grade_id, answer in notebooks.solutions(SOURCE / name).items():
+        assert not leaked(answer, name), f"{name}: the solution of {grade_id} leaks"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_release_has_no_hidden_tests(name):
+    released = (RELEASE / name).read_text()
+    assert "BEGIN HIDDEN TESTS" not in released
+    for region in hidden_tests(name):
+        assert not leaked(region, name), f"{name}: a hidden test leaks"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_leak_would_be_found(name):
+    source = (SOURCE / name).read_text()
+    assert any(leaked(answer, name, source) for answer in notebooks.solutions(SOURCE / name).values())
+    assert any(leaked(region, name, source) for region in hidden_tests(name))
+
+
+def test_release_ships_the_files_the_notebooks_read():
+    assert (RELEASE / "penguins.csv").is_file() and (RELEASE / "penguin_checks.py").is_file()
+    assert not list(RELEASE.glob("*.keras")), "a saved model must never ship with the release"
