@@ -15,6 +15,10 @@ def significant_lines(text: str) -> list[str]:
     return [line for line in lines if len(line) > 12 and not line.startswith(("#", "import ", "from "))]
 
 
+def notebook_text(path) -> str:
+    return "\n".join(cell.source for cell in notebooks.read(path).cells)
+
+
 def public_text(name: str) -> str:
     """The source notebook's text outside its solution and hidden-test regions."""
     text = "\n".join(cell.source for cell in notebooks.read(SOURCE / name).cells if not notebooks.is_solution(cell))
@@ -23,7 +27,7 @@ def public_text(name: str) -> str:
 
 def leaked(secret: str, name: str, released: str | None = None) -> list[str]:
     """Lines of ``secret`` found in the released notebook that students may not see."""
-    released = (RELEASE / name).read_text() if released is None else released
+    released = notebook_text(RELEASE / name) if released is None else released
     public = public_text(name)
     return [line for line in significant_lines(secret) if line in released and line not in public]
 
@@ -52,23 +56,21 @@ def test_a_stale_release_is_detected(course_copy):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_release_has_no_solutions(name):
-    released = (RELEASE / name).read_text()
-    assert "BEGIN SOLUTION" not in released
+    assert "BEGIN SOLUTION" not in notebook_text(RELEASE / name)
     for grade_id, answer in notebooks.solutions(SOURCE / name).items():
         assert not leaked(answer, name), f"{name}: the solution of {grade_id} leaks"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_release_has_no_hidden_tests(name):
-    released = (RELEASE / name).read_text()
-    assert "BEGIN HIDDEN TESTS" not in released
+    assert "BEGIN HIDDEN TESTS" not in notebook_text(RELEASE / name)
     for region in hidden_tests(name):
         assert not leaked(region, name), f"{name}: a hidden test leaks"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_a_leak_would_be_found(name):
-    source = (SOURCE / name).read_text()
+    source = notebook_text(SOURCE / name)
     assert any(leaked(answer, name, source) for answer in notebooks.solutions(SOURCE / name).values())
     assert any(leaked(region, name, source) for region in hidden_tests(name))
 

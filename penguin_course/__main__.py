@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "release":
             print(f"released to {release.generate()}")
         elif args.command == "demo":
-            print(grade.demo().to_string())
+            print(grade.summary(grade.demo()).to_string())
         elif args.command == "demo-submissions":
             print(f"wrote {demo.build()}")
         elif args.command == "dataset":

@@ -1,4 +1,4 @@
-"""Grade submissions with nbgrader and summarise the scores from the gradebook."""
+"""Grade submissions with nbgrader and read the scores back from the gradebook."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from penguin_course import release
 from penguin_course.nbgrader_cli import nbgrader
+from penguin_course.notebooks import grade_id, is_autograded_test, nbgrader_meta, read
 from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT
+
+SCORE_COLUMNS = ["student", "notebook", "grade_id", "autograded", "score", "max_score", "manual"]
 
 
 def autograde(submitted_dir: Path, root: Path = ROOT) -> None:
@@ -19,30 +22,44 @@ def autograde(submitted_dir: Path, root: Path = ROOT) -> None:
              f"--CourseDirectory.submitted_directory={os.path.relpath(submitted_dir, root)}", root=root)
 
 
-def score_table(root: Path = ROOT) -> pd.DataFrame:
-    """Autograded score per student and notebook, from the gradebook; one row per student."""
+def graded_cells(root: Path) -> list[tuple[str, str, bool]]:
+    """(notebook, grade_id, autograded?) of every graded cell of the source notebooks, in order."""
+    return [(Path(name).stem, grade_id(cell), is_autograded_test(cell))
+            for name in NOTEBOOKS
+            for cell in read(root / "source" / ASSIGNMENT / name).cells
+            if nbgrader_meta(cell).get("grade")]
+
+
+def scores(root: Path = ROOT) -> pd.DataFrame:
+    """One row per student and graded cell, from the gradebook: the score, and whether the
+    cell waits for manual grading. A notebook that was not graded scores nothing."""
     rows = []
+    cells = graded_cells(root)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         for student in sorted(student.id for student in gradebook.students):
-            row = {"student": student}
-            code, max_code, manual = 0.0, 0.0, 0
-            for name in NOTEBOOKS:
+            for notebook, cell, autograded in cells:
                 try:
-                    notebook = gradebook.find_submission_notebook(Path(name).stem, ASSIGNMENT, student)
+                    grade = gradebook.find_grade(cell, notebook, ASSIGNMENT, student)
                 except MissingEntry:
-                    row[Path(name).stem] = "not graded"
                     continue
-                row[Path(name).stem] = f"{notebook.code_score:g}/{notebook.max_code_score:g}"
-                code, max_code = code + notebook.code_score, max_code + notebook.max_code_score
-                manual += sum(1 for grade in notebook.grades if grade.needs_manual_grade)
-            row["autograded"] = f"{code:g}/{max_code:g}"
-            row["to grade by hand"] = manual
-            rows.append(row)
-    return pd.DataFrame(rows).set_index("student")
+                rows.append((student, notebook, cell, autograded, grade.score, grade.max_score,
+                             grade.needs_manual_grade))
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Autograded points per student and notebook as 'score/max', and the cells left to grade by hand."""
+    auto = table[table["autograded"]]
+    totals = auto.groupby(["student", "notebook"])[["score", "max_score"]].sum()
+    wide = (totals["score"].map("{:g}".format) + "/" + totals["max_score"].map("{:g}".format)).unstack()
+    overall = auto.groupby("student")[["score", "max_score"]].sum()
+    wide["autograded"] = overall["score"].map("{:g}".format) + "/" + overall["max_score"].map("{:g}".format)
+    wide["to grade by hand"] = table.groupby("student")["manual"].sum().astype(int)
+    return wide
 
 
 def demo(root: Path = ROOT) -> pd.DataFrame:
-    """Generate the release, grade the demo submissions, and return the score table."""
+    """Generate the release, autograde the demo submissions, and return their scores."""
     release.generate(root)
-    autograde(DEMO_SUBMISSIONS, root)
-    return score_table(root)
+    autograde(root / DEMO_SUBMISSIONS.relative_to(ROOT), root)
+    return scores(root)

@@ -42,9 +42,9 @@ def pinned_requirements(path: Path = ROOT / "requirements.txt") -> list[Requirem
     return [r for r in requirements if r.marker is None or r.marker.evaluate()]
 
 
-def package_versions() -> str:
+def package_versions(requirements_file: Path = ROOT / "requirements.txt") -> str:
     problems = []
-    requirements = pinned_requirements()
+    requirements = pinned_requirements(requirements_file)
     for requirement in requirements:
         wanted = next(iter(requirement.specifier)).version
         try:
