@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from penguin_course import demo, grade, notebooks
-from penguin_course.paths import DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
+from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
 from penguin_course.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
 
 
@@ -24,6 +24,11 @@ def test_demo_submissions_are_built_from_the_current_release(tmp_path):
 @pytest.mark.slow
 def test_demo_grades_each_student_as_expected(course_copy):
     shutil.copytree(ROOT / "demo", course_copy / "demo")
+    # A student who edits the files beside the notebooks gains nothing: nbgrader puts back
+    # the dataset and the test helpers from source/ before grading.
+    tampered = course_copy / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT
+    (tampered / "penguins.csv").write_text("species\nAdelie\n")
+    (tampered / "penguin_checks.py").write_text("def __getattr__(name):\n    return lambda *args, **kwargs: None\n")
     table = grade.demo(course_copy)
     auto = table[table["autograded"]]
     n_tests = len(notebooks.autograded_tests(SOURCE, NOTEBOOKS))

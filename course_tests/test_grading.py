@@ -1,11 +1,13 @@
 """Each test grades what it should: the solutions pass, the release fails, each wrong answer
-fails its own tests and no others."""
+fails its own tests and no others, sound solutions written differently get full marks, and
+cheats do not get the points they aim at."""
 
 import pytest
 
 from conftest import failed, grade_student_notebook
+from student_answers import CHEATS, SOUND
 from penguin_course import notebooks
-from penguin_course.execute import run_notebook
+from penguin_course.execute import execute, run_notebook, score
 from penguin_course.paths import NOTEBOOKS, SOURCE
 from penguin_course.wrong_answers import WRONG_ANSWERS
 
@@ -16,6 +18,18 @@ pytestmark = pytest.mark.slow
 def test_source_notebook_passes_every_test(name):
     results = run_notebook(notebooks.read(SOURCE / name))
     assert results and not failed(results)
+
+
+def test_grading_the_same_notebook_twice_gives_the_same_results():
+    # The setup cell seeds Keras: the first model trains, predicts and scores the same each time.
+    def run():
+        executed = execute(notebooks.read(SOURCE / "3-test-performance.ipynb"))
+        shown = next(cell for cell in executed.cells if notebooks.grade_id(cell) == "accuracy").outputs
+        return score(executed), shown[0]["data"]["text/plain"]
+
+    (first_results, first_accuracy), (second_results, second_accuracy) = run(), run()
+    assert first_results == second_results
+    assert first_accuracy == second_accuracy
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -31,3 +45,21 @@ def test_wrong_answer_fails_exactly_the_tests_that_depend_on_it(target):
     failures = failed(grade_student_notebook(wrong.notebook, answers))
     assert target in failures
     assert set(failures) == wrong.fails, failures
+
+
+def cases(table):
+    return [pytest.param(notebook, description, id=f"{notebook[:1]}: {description}")
+            for notebook, entries in table.items() for description in entries]
+
+
+@pytest.mark.parametrize("notebook, description", cases(SOUND))
+def test_a_sound_solution_written_differently_gets_full_marks(notebook, description):
+    answers = {**notebooks.solutions(SOURCE / notebook), **SOUND[notebook][description]}
+    assert not failed(grade_student_notebook(notebook, answers))
+
+
+@pytest.mark.parametrize("notebook, description", cases(CHEATS))
+def test_a_cheat_does_not_get_the_points(notebook, description):
+    cheat, must_fail = CHEATS[notebook][description]
+    answers = {**notebooks.solutions(SOURCE / notebook), **cheat}
+    assert set(failed(grade_student_notebook(notebook, answers))) == must_fail

@@ -55,19 +55,30 @@ def failure_message(cell) -> str:
     return ""
 
 
-def run_notebook(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
-                 timeout: int = 300) -> dict[str, TestResult]:
-    """Execute ``notebook`` top to bottom in a scratch folder; the result of each test cell."""
+def execute(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
+            timeout: int = 300) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` executed top to bottom in a scratch folder, as the autograder runs it:
+    beside the assignment's files, going on past errors."""
     notebook = nbformat.from_dict(notebook)
     with tempfile.TemporaryDirectory(prefix="penguin-run-") as scratch:
         copy_assignment_files(source_dir, Path(scratch))
         client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
                                 resources={"metadata": {"path": scratch}})
-        environment = {**os.environ, **GRADING_ENV}
-        client.execute(env=environment)
+        client.execute(env={**os.environ, **GRADING_ENV})
+    return notebook
+
+
+def score(executed: nbformat.NotebookNode) -> dict[str, TestResult]:
+    """The result of each test cell of an executed notebook, by nbgrader's rule."""
     results = {}
-    for cell in notebook.cells:
+    for cell in executed.cells:
         if is_autograded_test(cell):
             score, max_score = determine_grade(cell)
             results[grade_id(cell)] = TestResult(grade_id(cell), float(score), max_score, failure_message(cell))
     return results
+
+
+def run_notebook(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
+                 timeout: int = 300) -> dict[str, TestResult]:
+    """Execute ``notebook`` in a scratch folder; the result of each test cell."""
+    return score(execute(notebook, source_dir, timeout))
