@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from penguin_course import notebooks
 from penguin_course.execute import TestResult, run_notebook
-from penguin_course.paths import RELEASE, SOURCE
+from penguin_course.paths import RELEASE, ROOT, SOURCE
 
 
 def grade_student_notebook(name: str, answers: dict[str, str]) -> dict[str, TestResult]:
@@ -23,10 +25,6 @@ def failed(results: dict[str, TestResult]) -> dict[str, str]:
 @pytest.fixture
 def course_copy(tmp_path):
     """A scratch course folder with source/ and the nbgrader config, to run nbgrader in."""
-    import shutil
-
-    from penguin_course.paths import ROOT
-
     shutil.copytree(ROOT / "source", tmp_path / "source")
     shutil.copy2(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     return tmp_path
