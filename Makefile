@@ -6,14 +6,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
+GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
+
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fast check release demo-submissions dataset venv clean
+.PHONY: help demo grade test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-demo: $(INSTALLED)  ## generate the release and grade the demo submissions; print the scores
-	$(BIN)/python -m penguin_course demo
+demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the scores
+	$(BIN)/python -m penguin_course demo $(GRADE_OPTIONS)
+
+grade: $(INSTALLED)  ## grade every student in submitted/ (FORCE=1 grades unchanged work again)
+	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS)
 
 test: $(INSTALLED)  ## run every course test (the slow ones run notebooks and nbgrader: minutes)
 	$(BIN)/python -m pytest -n 2

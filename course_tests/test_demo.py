@@ -1,8 +1,9 @@
-"""`make demo`: nbgrader grades the demo class the repository ships, as expected."""
+"""`make demo`: the demo class the repository ships is graded as expected."""
 
 import filecmp
 import shutil
 
+import pandas as pd
 import pytest
 
 from penguin_course import demo, grade, notebooks
@@ -24,12 +25,14 @@ def test_demo_submissions_are_built_from_the_current_release(tmp_path):
 @pytest.mark.slow
 def test_demo_grades_each_student_as_expected(course_copy):
     shutil.copytree(ROOT / "demo", course_copy / "demo")
-    # A student who edits the files beside the notebooks gains nothing: nbgrader puts back
-    # the dataset and the test helpers from source/ before grading.
+    # A student who edits the files beside the notebooks gains nothing: the dataset and
+    # the test helpers are put back from source/ before grading.
     tampered = course_copy / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT
     (tampered / "penguins.csv").write_text("species\nAdelie\n")
     (tampered / "penguin_checks.py").write_text("def __getattr__(name):\n    return lambda *args, **kwargs: None\n")
-    table = grade.demo(course_copy)
+    by_test = grade.demo(course_copy)
+
+    table = grade.scores(course_copy)  # from the gradebook
     auto = table[table["autograded"]]
     n_tests = len(notebooks.autograded_tests(SOURCE, NOTEBOOKS))
 
@@ -41,7 +44,19 @@ def test_demo_grades_each_student_as_expected(course_copy):
     assert failed_tests(demo.COMPLETE) == set()
     assert failed_tests(demo.PARTLY_WRONG_STUDENT) == set().union(*(WRONG_ANSWERS[t].fails for t in PARTLY_WRONG))
     assert (auto.loc[auto["student"] == demo.UNTOUCHED, "score"] == 0).all()
-
     manual = table[~table["autograded"]]
     assert manual.groupby("student")["manual"].sum().to_dict() == {
         demo.COMPLETE: 3, demo.PARTLY_WRONG_STUDENT: 3, demo.UNTOUCHED: 0}
+
+    # grades-by-test.csv and grades.csv say the same as the gradebook
+    written = pd.read_csv(course_copy / "grades-by-test.csv")
+    assert list(written.columns) == grade.BY_TEST_COLUMNS
+    assert written.equals(by_test.reset_index(drop=True))
+    merged = written.merge(table, left_on=["student_id", "notebook", "grade_id"],
+                           right_on=["student", "notebook", "grade_id"])
+    assert len(merged) == len(table)
+    assert (merged["score_x"] == merged["score_y"].fillna(0)).all()
+    complete = written[written["student_id"] == demo.COMPLETE]
+    assert set(complete["status"]) == {"passed", "needs manual grading"}
+    totals = pd.read_csv(course_copy / "grades.csv").set_index("student_id")["raw_score"].to_dict()
+    assert totals == {demo.COMPLETE: 51, demo.PARTLY_WRONG_STUDENT: 43, demo.UNTOUCHED: 0}

@@ -1,0 +1,230 @@
+"""Autograde one student's submission, the way ``nbgrader autograde`` does, in a worker process.
+
+nbgrader's autograder sanitizes each notebook (clears outputs, restores the test cells
+and the kernel from the gradebook), executes it and saves the scores to the gradebook,
+one student after another. Here the first two steps run in parallel workers, with
+nbgrader's own preprocessors, and only the saving (``record``) touches the gradebook,
+in the one process that writes it: SQLite takes one writer at a time.
+
+A notebook that cannot be graded does not stop the others: a missing or invalid file,
+a kernel that dies and a notebook that runs past its time limit each get a status, and
+the tests they did not run score 0.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
+                                    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.utils import determine_grade, is_grade, is_solution
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from penguin_course.execute import GRADING_ENV, failure_message
+from penguin_course.paths import ASSIGNMENT, NOTEBOOKS
+from penguin_course.submissions import INVALID, MISSING, InvalidNotebook, find_notebooks, read_notebook
+
+PASSED, FAILED, ERROR, TIMEOUT, MANUAL = "passed", "failed", "error", "timeout", "needs manual grading"
+SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+TIDY = [IgnorePattern, ClearMetadataPreprocessor, LimitOutput]
+
+
+@dataclass
+class CellResult:
+    grade_id: str
+    score: float
+    max_score: float
+    status: str
+    message: str = ""
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str = ""  # "" when it ran, else MISSING, INVALID, TIMEOUT or ERROR (the kernel died)
+    message: str = ""
+    cells: list[CellResult] = field(default_factory=list)
+
+
+@dataclass
+class StudentResult:
+    student: str
+    notebooks: list[NotebookResult]
+    seconds: float = 0.0
+
+
+def load_config(root: Path) -> Config:
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
+def db_url(root: Path) -> str:
+    return f"sqlite:///{root / 'gradebook.db'}"
+
+
+def resources_for(root: Path, student: str, name: str, folder: Path) -> dict:
+    return {"nbgrader": {"notebook": Path(name).stem, "assignment": ASSIGNMENT, "student": student,
+                         "db_url": db_url(root)},
+            "metadata": {"path": str(folder)}}
+
+
+def prepare_folder(root: Path, submitted: Path, destination: Path, ignore: list[str]) -> None:
+    """autograded/<student>/<assignment>/: the student's other files, then the assignment's own
+    files from source/ over them (a student cannot change the dataset or the test helpers)."""
+    if destination.exists():
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True)
+    source = root / "source" / ASSIGNMENT
+    for folder in (submitted, source):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.is_file() and path.suffix != ".ipynb" and not any(fnmatch(path.name, p) for p in ignore):
+                shutil.copy2(path, destination / path.name)
+
+
+def stop_after(cells, index: int, status: str, message: str) -> None:
+    """Mark the test cells from ``index`` on as not run: an error output, so that they score 0."""
+    for cell in cells[index:]:
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            cell.outputs = [nbformat.v4.new_output("error", ename=status, evalue=message, traceback=[message])]
+
+
+def execute(notebook, resources: dict, config: Config, deadline: float) -> tuple[str, str]:
+    """Run the notebook in place; ("", "") or the status and message of what stopped it."""
+    executor = Execute(config=config)
+    executor.interrupt_on_timeout = False  # a cell past the notebook's time limit ends the run
+    # The kernel's own log (e.g. its warning about TCP transport) is not the student's output.
+    executor.extra_arguments = [*executor.extra_arguments, "--IPKernelApp.log_level=ERROR"]
+    cell_timeout = executor.timeout or 10**6
+    executor.timeout_func = lambda cell: max(1, int(min(cell_timeout, deadline - time.monotonic())))
+    started = []
+    executor.on_cell_start = lambda cell, cell_index: started.append(cell_index)
+    try:
+        executor(notebook, resources)
+    except CellTimeoutError:
+        message = "the notebook ran past its time limit"
+        stop_after(notebook.cells, started[-1], TIMEOUT, message)
+        return TIMEOUT, message
+    except DeadKernelError:
+        message = "the kernel died (the notebook crashed Python or ran out of memory)"
+        stop_after(notebook.cells, started[-1] if started else 0, ERROR, message)
+        return ERROR, message
+    return "", ""
+
+
+def forgive_warnings(notebook) -> None:
+    """Drop stderr from test cells that raised no error: their asserts all held.
+
+    nbgrader scores any stderr output as a failure, so a warning that a correct
+    answer triggers while a test runs (a deprecation, a TensorFlow log line) would
+    cost its points; an error output still fails the test.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            if not any(output.output_type == "error" for output in cell.outputs):
+                cell.outputs = [output for output in cell.outputs
+                                if not (output.output_type == "stream" and output.name == "stderr")]
+
+
+def cell_status(cell, score: float | None, max_score: float) -> str:
+    if score is None:
+        return MANUAL
+    if score >= max_score:
+        return PASSED
+    errors = [output for output in cell.get("outputs", []) if output.output_type == "error"]
+    if errors and errors[0].ename == TIMEOUT:
+        return TIMEOUT
+    if errors and errors[0].ename == "AssertionError":
+        return FAILED
+    return ERROR if cell.cell_type == "code" and not is_solution(cell) else FAILED
+
+
+def cell_results(notebook) -> list[CellResult]:
+    results = []
+    for cell in notebook.cells:
+        if is_grade(cell):
+            score, max_score = determine_grade(cell)
+            message = failure_message(cell) if cell.cell_type == "code" and not is_solution(cell) else ""
+            if score == 0 and is_solution(cell):
+                message = "no response"
+            results.append(CellResult(cell.metadata.nbgrader.grade_id, float(score or 0), max_score,
+                                      cell_status(cell, score, max_score), message))
+    return results
+
+
+def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Config,
+                   time_limit: float) -> NotebookResult:
+    result = NotebookResult(submitted.expected)
+    if submitted.path is None:
+        result.status, result.message = MISSING, submitted.note
+        return result
+    try:
+        notebook = read_notebook(submitted.path)
+        resources = resources_for(root, student, submitted.expected, folder)
+        for preprocessor in SANITIZE:
+            notebook, resources = preprocessor(config=config)(notebook, resources)
+    except Exception as error:  # a notebook nbgrader cannot make sense of is recorded, not fatal
+        result.status, result.message = INVALID, str(error).splitlines()[0] if str(error) else type(error).__name__
+        return result
+    result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit)
+    if submitted.note and not result.message:
+        result.message = submitted.note
+    forgive_warnings(notebook)
+    for preprocessor in TIDY:  # called, not .preprocess(): a preprocessor that is not enabled does nothing
+        notebook, resources = preprocessor(config=config)(notebook, resources)
+    nbformat.write(notebook, folder / submitted.expected)
+    result.cells = cell_results(notebook)
+    return result
+
+
+def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: float) -> StudentResult:
+    """Sanitize and execute every notebook of ``student``; writes autograded/, not the gradebook."""
+    os.environ.update(GRADING_ENV)  # inherited by the kernels
+    started = time.monotonic()
+    config = load_config(root)
+    submitted = submitted_dir / student / ASSIGNMENT
+    folder = root / "autograded" / student / ASSIGNMENT
+    prepare_folder(root, submitted, folder, list(config.CourseDirectory.get("ignore", [])))
+    results = [grade_notebook(root, student, notebook, folder, config, time_limit)
+               for notebook in find_notebooks(submitted, NOTEBOOKS)]
+    return StudentResult(student, results, time.monotonic() - started)
+
+
+def record(root: Path, result: StudentResult, config: Config) -> None:
+    """Save one student's scores to the gradebook, as nbgrader's autograder does."""
+    folder = root / "autograded" / result.student / ASSIGNMENT
+    with Gradebook(db_url(root)) as gradebook:
+        gradebook.update_or_create_student(result.student)
+        gradebook.update_or_create_submission(ASSIGNMENT, result.student)
+    for notebook_result in result.notebooks:
+        path = folder / notebook_result.name
+        if notebook_result.status in (MISSING, INVALID) or not path.exists():
+            zero_notebook(root, result.student, notebook_result.name)
+            continue
+        notebook = nbformat.read(path, as_version=4)
+        resources = resources_for(root, result.student, notebook_result.name, folder)
+        for preprocessor in (SaveAutoGrades, AssignLatePenalties):
+            notebook, resources = preprocessor(config=config)(notebook, resources)
+
+
+def zero_notebook(root: Path, student: str, name: str) -> None:
+    """A notebook that could not be graded scores 0 on every cell, as nbgrader scores a missing one."""
+    with Gradebook(db_url(root)) as gradebook:
+        try:
+            submission = gradebook.find_submission_notebook(Path(name).stem, ASSIGNMENT, student)
+        except MissingEntry:
+            return
+        for grade in submission.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+        gradebook.db.commit()
