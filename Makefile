@@ -46,5 +46,5 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-clean:  ## remove what grading generates (gradebook, autograded/, feedback/); keeps .venv
-	rm -rf gradebook.db autograded feedback
+clean:  ## remove what grading generates (gradebook, autograded/, feedback/, the CSVs); keeps .venv
+	rm -rf gradebook.db autograded feedback grades.csv grades-by-test.csv

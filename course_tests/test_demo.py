@@ -60,3 +60,19 @@ def test_demo_grades_each_student_as_expected(course_copy):
     assert set(complete["status"]) == {"passed", "needs manual grading"}
     totals = pd.read_csv(course_copy / "grades.csv").set_index("student_id")["raw_score"].to_dict()
     assert totals == {demo.COMPLETE: 51, demo.PARTLY_WRONG_STUDENT: 43, demo.UNTOUCHED: 0}
+
+
+@pytest.mark.slow
+def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
+    shutil.copytree(ROOT / "demo", course_copy / "demo")
+    parallel = grade.demo(course_copy, workers=2)
+    graded_notebook = course_copy / "autograded" / demo.COMPLETE / ASSIGNMENT / NOTEBOOKS[0]
+    graded_at = graded_notebook.stat().st_mtime_ns
+
+    unchanged = grade.demo(course_copy)
+    assert unchanged.equals(parallel)
+    assert graded_notebook.stat().st_mtime_ns == graded_at, "unchanged work is not graded again"
+
+    serial = grade.demo(course_copy, workers=1, force=True)
+    assert serial.equals(parallel)
+    assert graded_notebook.stat().st_mtime_ns != graded_at, "force grades everyone again"

@@ -92,6 +92,14 @@ def prepare_folder(root: Path, submitted: Path, destination: Path, ignore: list[
                 shutil.copy2(path, destination / path.name)
 
 
+def forget_duplicates(notebook) -> None:
+    """DeduplicateIds empties the nbgrader metadata of a second copy of a cell, which
+    OverwriteCells' add_missing_cells then fails on (nbgrader 0.9.6): make the copy a plain cell."""
+    for cell in notebook.cells:
+        if "nbgrader" in cell.metadata and not cell.metadata.nbgrader:
+            del cell.metadata["nbgrader"]
+
+
 def stop_after(cells, index: int, status: str, message: str) -> None:
     """Mark the test cells from ``index`` on as not run: an error output, so that they score 0."""
     for cell in cells[index:]:
@@ -173,6 +181,9 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
         resources = resources_for(root, student, submitted.expected, folder)
         for preprocessor in SANITIZE:
             notebook, resources = preprocessor(config=config)(notebook, resources)
+            if preprocessor is DeduplicateIds:
+                forget_duplicates(notebook)
+        notebook = nbformat.from_dict(notebook)  # cells that OverwriteCells added back are plain dicts
     except Exception as error:  # a notebook nbgrader cannot make sense of is recorded, not fatal
         result.status, result.message = INVALID, str(error).splitlines()[0] if str(error) else type(error).__name__
         return result
