@@ -47,4 +47,4 @@ $(INSTALLED): requirements.txt
 	touch $@
 
 clean:  ## remove what grading generates (gradebook, autograded/, feedback/, the CSVs); keeps .venv
-	rm -rf gradebook.db autograded feedback grades.csv grades-by-test.csv
+	rm -rf gradebook.db autograded feedback grades.csv grades-by-test.csv report.html

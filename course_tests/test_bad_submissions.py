@@ -2,6 +2,7 @@
 only the points of what it breaks, and never stops the rest of the class being graded."""
 
 import json
+import re
 
 import nbformat
 import pandas as pd
@@ -136,3 +137,13 @@ def test_tests_deleted_edited_duplicated_or_moved_are_put_back(graded):
     others = result.drop(index=["test-n-samples", "test-feature-names"])
     assert set(others) == {"passed"}
     assert len(result) == len(set(result.index)), "a duplicated test is graded once"
+
+
+def test_the_report_lists_what_could_not_be_graded_and_why(graded):
+    root, _ = graded
+    report = (root / "report.html").read_text()
+    for student, status in [("broken-files", "invalid notebook"), ("broken-files", "missing notebook"),
+                            ("kernel-dies", "error"), ("endless", "timeout")]:
+        assert re.search(rf"<td>{student}</td>\s*<td>[^<]*</td>\s*<td>{status}</td>", report), (student, status)
+    assert "is not valid JSON" in report and "kernel died" in report and "time limit" in report
+    assert not re.search(r"<td>renamed</td>\s*<td>1-inspect-dataset.ipynb</td>", report), "it was graded"

@@ -1,7 +1,10 @@
 """`make demo`: the demo class the repository ships is graded as expected."""
 
 import filecmp
+import html
+import re
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -76,3 +79,32 @@ def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
     serial = grade.demo(course_copy, workers=1, force=True)
     assert serial.equals(parallel)
     assert graded_notebook.stat().st_mtime_ns != graded_at, "force grades everyone again"
+
+
+def hidden_test_lines() -> list[str]:
+    lines = []
+    for name in NOTEBOOKS:
+        for cell in notebooks.read(SOURCE / name).cells:
+            for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
+                lines += [line.strip() for line in region.splitlines()
+                          if len(line.strip()) > 12 and not line.strip().startswith(("#", "import "))]
+    return lines
+
+
+@pytest.mark.slow
+def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(course_copy):
+    shutil.copytree(ROOT / "demo", course_copy / "demo")
+    grade.demo(course_copy)
+    secrets = hidden_test_lines()
+    for student in demo.STUDENTS:
+        pages = sorted((course_copy / "feedback" / student / ASSIGNMENT).glob("*.html"))
+        assert [page.stem for page in pages] == [Path(name).stem for name in NOTEBOOKS]
+        for page in pages:
+            text = html.unescape(page.read_text())
+            leaks = [line for line in secrets if line in text]
+            assert not leaks, f"{page} shows hidden test source: {leaks[:3]}"
+    partly_wrong = html.unescape((course_copy / "feedback" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT /
+                                  "3-test-performance.html").read_text())
+    assert "AssertionError: confusion_df.loc[" in partly_wrong  # the failed check, by its message
+    report = (course_copy / "report.html").read_text()
+    assert report.count("<img") == 2 and "Every notebook of every submission was graded" in report

@@ -5,7 +5,9 @@ default; see ``autograde``), and the scores are saved to the gradebook by this p
 alone, as each student finishes. Then it writes:
 
 - grades.csv: ``nbgrader export``, one row per student;
-- grades-by-test.csv: one row per student, notebook and graded cell, with a status.
+- grades-by-test.csv: one row per student, notebook and graded cell, with a status;
+- feedback/<student>/<assignment>/*.html: what each student sees, without the hidden tests;
+- report.html: the class's scores, the passes per test, and what could not be graded.
 
 A student whose submission and the exercises have not changed since the last run is not
 graded again (``force`` grades everyone).
@@ -25,7 +27,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from penguin_course import release
+from penguin_course import feedback, release, report
 from penguin_course.autograde import (MANUAL, CellResult, NotebookResult, StudentResult, db_url, grade_submission,
                                       load_config, record)
 from penguin_course.nbgrader_cli import nbgrader
@@ -94,11 +96,19 @@ def by_test(results: list[StudentResult]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=BY_TEST_COLUMNS).sort_values(["student_id", "notebook"], kind="stable")
 
 
+def notebook_statuses(results: list[StudentResult]) -> pd.DataFrame:
+    """Each notebook's status ("" if it ran to the end) and message (why not, or the name it was found under)."""
+    rows = [(result.student, notebook.name, notebook.status, notebook.message)
+            for result in results for notebook in result.notebooks]
+    return pd.DataFrame(rows, columns=["student_id", "notebook", "status", "message"])
+
+
 def summary(table: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
     """Autograded points per student and notebook as 'score/max', and the answers left to grade by hand."""
-    autograded = {cell for _, cell, _, is_test in graded_cells(root) if is_test}
+    autograded = {(name, cell) for name, cell, _, is_test in graded_cells(root) if is_test}
+    auto = table[[key in autograded for key in zip(table["notebook"], table["grade_id"])]]
     table = table.assign(notebook=table["notebook"].map(lambda name: Path(name).stem))
-    auto = table[table["grade_id"].isin(autograded)]
+    auto = auto.assign(notebook=auto["notebook"].map(lambda name: Path(name).stem))
     totals = auto.groupby(["student_id", "notebook"])[["score", "max_score"]].sum()
     wide = (totals["score"].map("{:g}".format) + "/" + totals["max_score"].map("{:g}".format)).unstack()
     overall = auto.groupby("student_id")[["score", "max_score"]].sum()
@@ -132,6 +142,7 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
     with Progress(*columns, console=console, transient=True) as progress, \
             ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
         task = progress.add_task("grading", total=len(pending))
+        pages = feedback.exporter()
         futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit): student
                    for student in pending}
         for future in as_completed(futures):
@@ -139,6 +150,7 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
             try:
                 result = complete(future.result(), cells)
                 record(root, result, config)  # the only writer of the gradebook
+                feedback.write(root, result, pages)
             except Exception as error:  # a fault of the grader, not of the submission
                 failures.append(f"{student}: {type(error).__name__}: {error}")
                 progress.advance(task)
@@ -152,6 +164,8 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
     table = by_test(results)
     table.to_csv(root / "grades-by-test.csv", index=False)
     nbgrader("export", f"--to={root / 'grades.csv'}", root=root)
+    autograded = {(name, cell) for name, cell, _, is_test in cells if is_test}
+    report.write(table, notebook_statuses(results), autograded, root / "report.html")
     if failures:
         raise GraderError("the grader failed for " + "; ".join(failures))
     return table

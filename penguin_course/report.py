@@ -1,0 +1,80 @@
+"""The class report: report.html, one page an instructor looks at after `make grade`.
+
+It shows the distribution of the autograded scores, how many students passed each test
+(a plot: the tests most students fail stand out), and the submissions that could not be
+graded, or not fully, and why. The plots are embedded, so the page is one file that CI
+can upload as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen: render to PNG
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from penguin_course.autograde import PASSED  # noqa: E402
+
+
+def png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def score_distribution(auto: pd.DataFrame) -> str:
+    totals = auto.groupby("student_id")[["score", "max_score"]].sum()
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    sns.histplot(totals["score"], bins=min(20, max(5, len(totals))), binrange=(0, totals["max_score"].max()), ax=axes)
+    axes.set(xlabel=f"autograded score (out of {totals['max_score'].max():g})", ylabel="students",
+             title=f"Scores of {len(totals)} students")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return png(figure)
+
+
+def passes_per_test(auto: pd.DataFrame) -> str:
+    auto = auto.assign(passed=auto["status"] == PASSED)
+    counts = auto.groupby(["notebook", "grade_id"], sort=False)["passed"].sum().reset_index()
+    counts["test"] = counts["notebook"].str.split("-").str[0] + ": " + counts["grade_id"]
+    figure, axes = plt.subplots(figsize=(7, 0.25 * len(counts) + 1))
+    sns.barplot(counts, x="passed", y="test", hue="notebook", dodge=False, legend=False, ax=axes)
+    axes.set(xlabel=f"students who passed (of {auto['student_id'].nunique()})", ylabel="",
+             xlim=(0, auto["student_id"].nunique()), title="Passes per test")
+    return png(figure)
+
+
+def problems(notebooks: pd.DataFrame) -> pd.DataFrame:
+    """One row per student and notebook that could not be graded, or not to the end, and why."""
+    stopped = notebooks[notebooks["status"] != ""]
+    return stopped.sort_values(["student_id", "notebook"])
+
+
+def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str]], path: Path) -> Path:
+    """report.html from the grades-by-test table, each notebook's status and message, and the
+    (notebook, grade_id) of the autograded tests (the written answers are not plotted)."""
+    keys = pd.Series(list(zip(table["notebook"], table["grade_id"])), index=table.index, dtype=object)
+    auto = table[keys.isin(autograded)]
+    if table.empty:
+        body = "<p>No submissions were graded.</p>"
+    else:
+        problem_rows = problems(notebooks)
+        problem_html = ("<p>Every notebook of every submission was graded.</p>" if problem_rows.empty
+                        else problem_rows.to_html(index=False, escape=True))
+        body = (f"<h2>Scores</h2><img alt='score distribution' src='data:image/png;base64,{score_distribution(auto)}'>"
+                f"<h2>Tests</h2><img alt='passes per test' src='data:image/png;base64,{passes_per_test(auto)}'>"
+                f"<h2>Submissions not graded, or not fully</h2>{problem_html}")
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>"
+                    f"<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}"
+                    f"table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em}}</style></head>"
+                    f"<body><h1>{html.escape('Grading report: penguin-classification')}</h1>{body}</body></html>")
+    return path
