@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed-requirements
 GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 .DEFAULT_GOAL := help
-.PHONY: help demo grade test test-fast check release demo-submissions dataset venv clean
+.PHONY: help demo grade bench test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the 
 
 grade: $(INSTALLED)  ## grade every student in submitted/ (FORCE=1 grades unchanged work again)
 	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS)
+
+bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, where the time goes (COPIES=4)
+	$(BIN)/python -m penguin_course.bench $(if $(COPIES),--copies $(COPIES))
 
 test: $(INSTALLED)  ## run every course test (the slow ones run notebooks and nbgrader: minutes)
 	$(BIN)/python -m pytest -n 2

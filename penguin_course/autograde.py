@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -24,6 +25,7 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
                                     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 from nbgrader.utils import determine_grade, is_grade, is_solution
@@ -214,7 +216,9 @@ def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: 
 def record(root: Path, result: StudentResult, config: Config) -> None:
     """Save one student's scores to the gradebook, as nbgrader's autograder does."""
     folder = root / "autograded" / result.student / ASSIGNMENT
-    with Gradebook(db_url(root)) as gradebook:
+    with Gradebook(db_url(root)) as gradebook, warnings.catch_warnings():
+        # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
+        warnings.simplefilter("ignore", SAWarning)
         gradebook.update_or_create_student(result.student)
         gradebook.update_or_create_submission(ASSIGNMENT, result.student)
     for notebook_result in result.notebooks:

@@ -1,0 +1,141 @@
+"""`make bench`: how fast `make grade` is, and where the time goes.
+
+In one run, on a scratch copy of the course with N copies of the reference solution:
+
+(a) grading time per student, serially, against running the same notebooks' code as
+    plain Python scripts (the overhead ratio);
+(b) parallel against serial throughput;
+(c) where a serial student's time goes: kernel start and nbgrader's steps, the given
+    code (setup cells with the imports, data, plots), the student's code, the tests,
+    and saving to the gradebook and writing feedback.
+
+It is a benchmark, not a test: it prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+from nbconvert import PythonExporter
+
+from penguin_course import feedback, grade
+from penguin_course.autograde import grade_submission, load_config, record
+from penguin_course.execute import GRADING_ENV
+from penguin_course.notebooks import is_autograded_test, is_solution
+from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
+
+
+def scratch_course(copies: int) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="penguin-bench-"))
+    shutil.copytree(ROOT / "source", root / "source")
+    shutil.copy2(ROOT / "nbgrader_config.py", root)
+    for index in range(copies):
+        shutil.copytree(DEMO_SUBMISSIONS / "demo-complete", root / "submitted" / f"student-{index:02d}")
+    return root
+
+
+def plain_scripts_seconds() -> float:
+    """The source notebooks' code (solutions and tests) run as plain Python scripts, one after another."""
+    exporter = PythonExporter()
+    with tempfile.TemporaryDirectory() as folder:
+        for path in SOURCE.iterdir():
+            if path.suffix != ".ipynb":
+                shutil.copy2(path, folder)
+        started = time.perf_counter()
+        for name in NOTEBOOKS:
+            script, _ = exporter.from_filename(str(SOURCE / name))
+            (Path(folder) / "script.py").write_text(script)
+            subprocess.run([sys.executable, "script.py"], cwd=folder, check=True, capture_output=True,
+                           env={**os.environ, **GRADING_ENV, "MPLBACKEND": "Agg"})
+        return time.perf_counter() - started
+
+
+def seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end.replace("Z", "+00:00")) -
+            datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def cell_kind(cell) -> str:
+    if is_autograded_test(cell):
+        return "tests"
+    if is_solution(cell):
+        return "student code"
+    return "given code (setup, imports, data, plots)"
+
+
+def breakdown(root: Path, student: str, total: float) -> dict[str, float]:
+    """Seconds per kind of cell, from the execution times nbclient records in each cell."""
+    spent: dict[str, float] = {}
+    for name in NOTEBOOKS:
+        notebook = nbformat.read(root / "autograded" / student / ASSIGNMENT / name, as_version=4)
+        for cell in notebook.cells:
+            timing = cell.metadata.get("execution", {})
+            if cell.cell_type == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+                kind = cell_kind(cell)
+                spent[kind] = spent.get(kind, 0.0) + seconds_between(timing["iopub.execute_input"],
+                                                                     timing["shell.execute_reply"])
+    spent["kernel start and nbgrader's steps"] = total - sum(spent.values())
+    return spent
+
+
+def run(copies: int, workers: int) -> None:
+    root = scratch_course(copies)
+    try:
+        grade.grade_class(root, workers=1, force=True, console=None)  # warm up: gradebook, caches
+        print(f"Benchmark: {copies} copies of the reference solution, {os.cpu_count()} cores\n")
+
+        scripts = plain_scripts_seconds()
+
+        config = load_config(root)
+        pages = feedback.exporter()
+        serial_started = time.perf_counter()
+        parts = []
+        for student in grade.students(root / "submitted"):
+            started = time.perf_counter()
+            result = grade_submission(root, root / "submitted", student, grade.TIME_LIMIT)
+            executed = time.perf_counter()
+            record(root, result, config)
+            feedback.write(root, result, pages)
+            parts.append((student, executed - started, time.perf_counter() - executed))
+        serial = time.perf_counter() - serial_started
+        per_student = serial / copies
+
+        parallel_started = time.perf_counter()
+        grade.grade_class(root, workers=workers, force=True)
+        parallel = time.perf_counter() - parallel_started
+
+        print(f"(a) grading one student, serially:      {per_student:6.1f} s")
+        print(f"    the same notebooks as plain scripts: {scripts:6.1f} s")
+        print(f"    overhead ratio:                      {per_student / scripts:6.2f}")
+        print(f"(b) {copies} students, serially:            {serial:6.1f} s ({copies / serial * 60:.1f} students/min)")
+        print(f"    {copies} students, {workers} workers:          {parallel:6.1f} s ({copies / parallel * 60:.1f} students/min)")
+        print(f"    parallel speed-up:                   {serial / parallel:6.2f}")
+        student, executing, saving = parts[-1]
+        print(f"(c) where one student's {executing + saving:.1f} s go ({student}):")
+        for kind, seconds in sorted(breakdown(root, student, executing).items(), key=lambda item: -item[1]):
+            print(f"    {kind:42s} {seconds:6.1f} s")
+        print(f"    {'gradebook and feedback pages':42s} {saving:6.1f} s")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=4, help="students to grade (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="parallel workers (default: %(default)s)")
+    args = parser.parse_args(argv)
+    run(args.copies, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
