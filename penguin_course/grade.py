@@ -93,7 +93,9 @@ def complete(result: StudentResult, cells: list[tuple[str, str, float, bool]]) -
 def by_test(results: list[StudentResult]) -> pd.DataFrame:
     rows = [(result.student, notebook.name, cell.grade_id, cell.score, cell.max_score, cell.status)
             for result in results for notebook in result.notebooks for cell in notebook.cells]
-    return pd.DataFrame(rows, columns=BY_TEST_COLUMNS).sort_values(["student_id", "notebook"], kind="stable")
+    # Workers finish in any order: sort, so that every run writes the same table.
+    table = pd.DataFrame(rows, columns=BY_TEST_COLUMNS).sort_values(["student_id", "notebook"], kind="stable")
+    return table.reset_index(drop=True)
 
 
 def notebook_statuses(results: list[StudentResult]) -> pd.DataFrame:
