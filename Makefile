@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
+GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) \
+	$(if $(filter off,$(SANDBOX)),--no-sandbox)
 
 .DEFAULT_GOAL := help
 .PHONY: help demo grade bench test test-fast check release demo-submissions dataset venv clean
@@ -17,7 +18,7 @@ help:  ## list the targets
 demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the scores
 	$(BIN)/python -m penguin_course demo $(GRADE_OPTIONS)
 
-grade: $(INSTALLED)  ## grade every student in submitted/ (FORCE=1 grades unchanged work again)
+grade: $(INSTALLED)  ## grade every student in submitted/ (FORCE=1 grades unchanged work again; SANDBOX=off: no isolation)
 	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS)
 
 bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, where the time goes (COPIES=4)

@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -34,6 +35,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from penguin_course.execute import GRADING_ENV, failure_message
 from penguin_course.paths import ASSIGNMENT, NOTEBOOKS
+from penguin_course.sandbox import Sandbox
 from penguin_course.submissions import INVALID, MISSING, InvalidNotebook, find_notebooks, read_notebook
 
 PASSED, FAILED, ERROR, TIMEOUT, MANUAL = "passed", "failed", "error", "timeout", "needs manual grading"
@@ -109,12 +111,23 @@ def stop_after(cells, index: int, status: str, message: str) -> None:
             cell.outputs = [nbformat.v4.new_output("error", ename=status, evalue=message, traceback=[message])]
 
 
-def execute(notebook, resources: dict, config: Config, deadline: float) -> tuple[str, str]:
+def helper_modules(root: Path) -> list[str]:
+    """The assignment's own Python modules (the tests' helpers)."""
+    return sorted(path.stem for path in (root / "source" / ASSIGNMENT).glob("*.py"))
+
+
+def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
+            sandbox: Sandbox | None) -> tuple[str, str]:
     """Run the notebook in place; ("", "") or the status and message of what stopped it."""
     executor = Execute(config=config)
     executor.interrupt_on_timeout = False  # a cell past the notebook's time limit ends the run
     # The kernel's own log (e.g. its warning about TCP transport) is not the student's output.
-    executor.extra_arguments = [*executor.extra_arguments, "--IPKernelApp.log_level=ERROR"]
+    # The tests' helpers are imported as the kernel starts, before any answer runs: whatever
+    # files the student's code writes later, the tests use the assignment's own.
+    executor.extra_arguments = [*executor.extra_arguments, "--IPKernelApp.log_level=ERROR",
+                                *(f"--IPKernelApp.exec_lines=import {module}" for module in helpers)]
+    if sandbox is not None:
+        executor.kernel_manager_class = sandbox.kernel_manager_class()
     cell_timeout = executor.timeout or 10**6
     executor.timeout_func = lambda cell: max(1, int(min(cell_timeout, deadline - time.monotonic())))
     started = []
@@ -173,7 +186,7 @@ def cell_results(notebook) -> list[CellResult]:
 
 
 def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Config,
-                   time_limit: float) -> NotebookResult:
+                   time_limit: float, sandbox: Sandbox | None) -> NotebookResult:
     result = NotebookResult(submitted.expected)
     if submitted.path is None:
         result.status, result.message = MISSING, submitted.note
@@ -189,7 +202,12 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
     except Exception as error:  # a notebook nbgrader cannot make sense of is recorded, not fatal
         result.status, result.message = INVALID, str(error).splitlines()[0] if str(error) else type(error).__name__
         return result
-    result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit)
+    if sandbox is not None:
+        # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
+        given = [path.name for path in (root / "source" / ASSIGNMENT).iterdir() if path.suffix != ".ipynb"]
+        resources["metadata"]["path"] = str(sandbox.fill(folder, read_only=given))
+    result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
+                                            helper_modules(root), sandbox)
     if submitted.note and not result.message:
         result.message = submitted.note
     forgive_warnings(notebook)
@@ -200,16 +218,20 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
     return result
 
 
-def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: float) -> StudentResult:
-    """Sanitize and execute every notebook of ``student``; writes autograded/, not the gradebook."""
-    os.environ.update(GRADING_ENV)  # inherited by the kernels
+def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: float,
+                     sandboxed: bool = True) -> StudentResult:
+    """Sanitize and execute every notebook of ``student``, in a sandbox unless ``sandboxed`` is
+    False (then with the grader's own rights); writes autograded/, not the gradebook."""
     started = time.monotonic()
     config = load_config(root)
     submitted = submitted_dir / student / ASSIGNMENT
     folder = root / "autograded" / student / ASSIGNMENT
     prepare_folder(root, submitted, folder, list(config.CourseDirectory.get("ignore", [])))
-    results = [grade_notebook(root, student, notebook, folder, config, time_limit)
-               for notebook in find_notebooks(submitted, NOTEBOOKS)]
+    if not sandboxed:
+        os.environ.update(GRADING_ENV)  # inherited by the kernels, with the rest of the grader's environment
+    with Sandbox(env=GRADING_ENV) if sandboxed else nullcontext() as sandbox:
+        results = [grade_notebook(root, student, notebook, folder, config, time_limit, sandbox)
+                   for notebook in find_notebooks(submitted, NOTEBOOKS)]
     return StudentResult(student, results, time.monotonic() - started)
 
 

@@ -27,7 +27,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from penguin_course import feedback, release, report
+from penguin_course import feedback, release, report, sandbox
 from penguin_course.autograde import (MANUAL, CellResult, NotebookResult, StudentResult, db_url, grade_submission,
                                       load_config, record)
 from penguin_course.nbgrader_cli import nbgrader
@@ -55,9 +55,9 @@ def students(submitted_dir: Path) -> list[str]:
     return sorted(path.name for path in submitted_dir.iterdir() if path.is_dir()) if submitted_dir.is_dir() else []
 
 
-def fingerprint(root: Path, submitted_dir: Path, student: str, time_limit: float) -> str:
+def fingerprint(root: Path, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool) -> str:
     """A digest of everything a student's grade depends on: their files, the exercises, the settings."""
-    digest = hashlib.sha256(f"{time_limit}".encode())
+    digest = hashlib.sha256(f"{time_limit} {sandboxed}".encode())
     folders = [submitted_dir / student, root / "source" / ASSIGNMENT]
     for path in [root / "nbgrader_config.py"] + sorted(p for folder in folders for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
@@ -119,18 +119,33 @@ def summary(table: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
     return wide.rename_axis(index="student", columns=None)
 
 
+def check_sandbox(sandboxed: bool, console: Console) -> None:
+    """Refuse to grade without a working sandbox, unless the instructor opted out."""
+    if not sandboxed:
+        console.print("[bold red]WARNING: grading without a sandbox[/]: student code runs with your rights and "
+                      "can read or change the course, the gradebook and other students' work.")
+        return
+    try:
+        sandbox.check()
+    except sandbox.SandboxUnavailable as error:
+        raise GraderError(f"cannot grade safely: {error}") from None
+
+
 def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: int | None = None,
-                force: bool = False, time_limit: float = TIME_LIMIT, console: Console | None = None) -> pd.DataFrame:
-    """Grade every student of ``submitted_dir`` (default: submitted/); the grades-by-test table."""
+                force: bool = False, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
+                console: Console | None = None) -> pd.DataFrame:
+    """Grade every student of ``submitted_dir`` (default: submitted/); the grades-by-test table.
+    Student code runs in a sandbox (``sandbox``) unless ``sandboxed`` is False."""
     submitted_dir = submitted_dir or root / "submitted"
     console = console or Console(stderr=True)
+    check_sandbox(sandboxed, console)
     release.generate(root)  # records the assignment and its test cells in the gradebook
     config = load_config(root)
     cells = graded_cells(root)
     everyone = students(submitted_dir)
     results, pending = [], {}
     for student in everyone:
-        digest = fingerprint(root, submitted_dir, student, time_limit)
+        digest = fingerprint(root, submitted_dir, student, time_limit, sandboxed)
         previous = None if force else load_result(root, student, digest)
         if previous is not None:
             results.append(previous)
@@ -145,7 +160,7 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
             ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
         task = progress.add_task("grading", total=len(pending))
         pages = feedback.exporter()
-        futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit): student
+        futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit, sandboxed): student
                    for student in pending}
         for future in as_completed(futures):
             student = futures[future]

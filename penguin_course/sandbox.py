@@ -1,0 +1,225 @@
+"""Run a student's kernel in a sandbox: bubblewrap (Linux namespaces) plus resource limits.
+
+nbgrader runs student code with all the grader's rights: it could rewrite source/, the
+gradebook or another student's results, read the hidden tests, print CI's secrets. Here
+each student's kernel starts inside ``bwrap`` and sees only:
+
+- the system's programs and libraries, Python and the course's virtual environment, read-only;
+- one scratch folder of its own (a copy of the assignment's files), read-write;
+- a private /tmp, /proc and /dev, no network (loopback only), a clean environment.
+
+It runs as an unprivileged user with limits on memory, processes and file size. The
+kernel talks to the grader over ZeroMQ's ``ipc`` transport (Unix sockets in the
+scratch folder), as TCP cannot cross the network namespace.
+
+Why not a separate user alone: it would still see every file readable by others.
+Why not Docker: not installed on every runner, and it needs a daemon with root rights.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager
+
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap; Fedora: sudo dnf install bubblewrap), "
+                "or grade without a sandbox with SANDBOX=off (make) or --no-sandbox: student code then runs "
+                "with all your rights")
+# A uid no account uses, one per grading worker, so that the process limit of one
+# student's kernel does not count another's (Linux counts processes per user).
+SANDBOX_UID_BASE = 1_900_000_000
+# Files of /etc that programs in the sandbox read: the dynamic linker's cache, time zone, fonts, users.
+ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "passwd", "group",
+             "nsswitch.conf", "mime.types"]
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 6 * 2**30  # address space per process: a TensorFlow kernel needs ~3 GiB
+    processes: int = 256  # processes and threads of the sandbox's user: TensorFlow starts ~60
+    file_bytes: int = 2**30  # largest file it may write
+    tmp_bytes: int = 512 * 2**20  # its private /tmp lives in memory
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def system_binds() -> list[str]:
+    """Read-only views of the system: /usr (with /bin, /lib… as on this machine), the /etc files
+    programs need, Python and the virtual environment the grader runs in."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for name in ETC_FILES:
+        if os.path.exists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    made = set()
+    for prefix in sorted({os.path.realpath(sys.base_prefix), sys.base_prefix, sys.prefix}):
+        if not prefix.startswith("/usr/"):
+            # bwrap makes the folders above a mount point private (0700): open them for the sandbox's user
+            for parent in reversed(Path(prefix).parents[:-1]):
+                if parent not in made:
+                    args += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(parent)
+            args += ["--ro-bind", prefix, prefix]
+    return args
+
+
+def kernel_environment(home: Path, extra: dict[str, str]) -> dict[str, str]:
+    """All the kernel sees of environment variables: nothing of the grader's (tokens, CI secrets)."""
+    return {"PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
+            "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "agg", **extra}
+
+
+def matplotlib_font_cache() -> list[Path]:
+    """The grader's matplotlib font list: without it each kernel spends seconds rebuilding it."""
+    import matplotlib
+
+    cache = Path(matplotlib.get_cachedir())
+    if not list(cache.glob("fontlist-*.json")):
+        import matplotlib.font_manager  # noqa: F401  builds it
+    return list(cache.glob("fontlist-*.json"))
+
+
+def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str, str],
+            limits: Limits, uid: int, read_only: list[Path] = ()) -> list[str]:
+    """The command line that runs ``kernel_argv`` sandboxed, with ``workdir`` as its cwd."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    as_root = os.geteuid() == 0
+    args = [bwrap, "--die-with-parent", "--new-session",
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if as_root:
+        # No user namespace: the kernel must be a real unprivileged user for the process
+        # limit to hold (root's processes are never counted). setpriv drops to it inside.
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-user"]
+    args += system_binds()
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+             "--perms", "0755", "--dir", str(scratch.parent),
+             "--bind", str(scratch), str(scratch)]
+    for path in read_only:
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--chdir", str(workdir),
+             "--hostname", "sandbox", "--clearenv"]
+    for name, value in kernel_environment(scratch / "home", env).items():
+        args += ["--setenv", name, value]
+    args.append("--")
+    if as_root:
+        args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    # Limits are set inside the sandbox: set outside, a user namespace would count every
+    # process of the grader's user against them.
+    args += ["prlimit", f"--as={limits.memory_bytes}", f"--nproc={limits.processes}",
+             f"--fsize={limits.file_bytes}", "--core=0", "--"]
+    return args + kernel_argv
+
+
+class Sandbox:
+    """One student's sandbox: a scratch folder and the kernels started in it."""
+
+    def __init__(self, limits: Limits = Limits(), env: dict[str, str] | None = None):
+        self.limits = limits
+        self.env = env or {}
+        self.uid = SANDBOX_UID_BASE + os.getpid()
+        self.scratch = Path(tempfile.mkdtemp(prefix="penguin-sandbox-"))
+        os.chmod(self.scratch, 0o755)
+        self.runtime = self.scratch / "runtime"
+        self.runtime.mkdir()
+        self.give(self.runtime)
+        self.workdir = self.scratch / "work"
+        self.read_only: list[Path] = []
+        home_cache = self.scratch / "home" / ".cache" / "matplotlib"
+        home_cache.mkdir(parents=True)
+        for path in matplotlib_font_cache():
+            shutil.copy(path, home_cache / path.name)
+        self.give(self.scratch / "home")
+
+    def give(self, path: Path) -> None:
+        """Make ``path`` (in the scratch folder) the sandbox user's, so its kernel can write there."""
+        if os.geteuid() == 0:
+            os.chown(path, self.uid, self.uid)
+            for folder, _, files in os.walk(path):
+                os.chown(folder, self.uid, self.uid)
+                for name in files:
+                    os.chown(os.path.join(folder, name), self.uid, self.uid)
+
+    def fill(self, files_from: Path, read_only: list[str] = ()) -> Path:
+        """A fresh working folder holding a copy of ``files_from``'s files, of which those named in
+        ``read_only`` the kernel cannot change; its path."""
+        if self.workdir.exists():
+            shutil.rmtree(self.workdir)
+        shutil.copytree(files_from, self.workdir, ignore=shutil.ignore_patterns("*.ipynb"))
+        self.give(self.workdir)
+        self.read_only = [self.workdir / name for name in read_only if (self.workdir / name).exists()]
+        return self.workdir
+
+    def kernel_manager_class(self) -> type[AsyncKernelManager]:
+        """A kernel manager class whose kernels start in this sandbox (nbclient wants a class)."""
+        sandbox = self
+
+        class SandboxedKernelManager(AsyncKernelManager):
+            def __init__(self, **kwargs):
+                super().__init__(transport="ipc", ip=str(sandbox.runtime / "kernel"),
+                                 connection_file=str(sandbox.runtime / "kernel.json"), **kwargs)
+
+            def write_connection_file(self, **kwargs):
+                super().write_connection_file(**kwargs)
+                sandbox.give(Path(self.connection_file))  # written private to the grader's user
+
+            async def _async_launch_kernel(self, kernel_cmd, **kw):
+                # Without the grader's JPY_PARENT_PID the kernel prints its connection details on
+                # stdout; they are not the student's output (which travels over ZeroMQ).
+                kw["stdout"] = subprocess.DEVNULL
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+            def format_kernel_cmd(self, extra_arguments=None):
+                argv = super().format_kernel_cmd(extra_arguments)
+                return command(sandbox.scratch, sandbox.workdir, argv, sandbox.env, sandbox.limits, sandbox.uid,
+                               sandbox.read_only)
+
+        return SandboxedKernelManager
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def check() -> None:
+    """Raise SandboxUnavailable, saying why, unless a sandboxed Python runs here."""
+    if bwrap_path() is None:
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    with Sandbox() as sandbox:
+        sandbox.workdir.mkdir()
+        sandbox.give(sandbox.scratch)
+        argv = command(sandbox.scratch, sandbox.workdir, [sys.executable, "-c", "print('ok')"], {},
+                       sandbox.limits, sandbox.uid)
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if run.returncode != 0 or run.stdout.strip() != "ok":
+        detail = (run.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here ({detail}); on Ubuntu 24.04 and later, "
+                                 "unprivileged user namespaces may need "
+                                 "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`; or "
+                                 "grade without a sandbox with SANDBOX=off (make) or --no-sandbox")
