@@ -18,6 +18,7 @@ import nbgrader
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.utils import is_grade, is_solution
 from traitlets.config import Config
 
 from penguin_course.autograde import StudentResult, db_url
@@ -26,15 +27,28 @@ from penguin_course.paths import ASSIGNMENT
 HIDDEN = "### BEGIN HIDDEN TESTS"
 
 
+def is_test(cell) -> bool:
+    """A test cell, restored from source/: a student's answer may quote the hidden-test marker too."""
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
 class HideHiddenTestErrors(Preprocessor):
     """Reduce the error outputs of cells with hidden tests to 'Type: message' (no traceback)."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and HIDDEN in cell.source:
+        if is_test(cell) and HIDDEN in cell.source:
             for output in cell.outputs:
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}".rstrip(": ")]
         return cell, resources
+
+
+class ClearHiddenTestsOfTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests for test cells only: it fails on an answer that contains
+    '### BEGIN HIDDEN TESTS' without its end, and an answer is the student's to show."""
+
+    def preprocess_cell(self, cell, resources, index):
+        return super().preprocess_cell(cell, resources, index) if is_test(cell) else (cell, resources)
 
 
 def exporter() -> HTMLExporter:
@@ -45,7 +59,7 @@ def exporter() -> HTMLExporter:
     config.HTMLExporter.extra_template_basedirs = [str(package / "templates")]
     config.HTMLExporter.extra_template_paths = [str(package / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
     html_exporter = HTMLExporter(config=config)
-    for preprocessor in (HideHiddenTestErrors, ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor):
+    for preprocessor in (HideHiddenTestErrors, ClearHiddenTestsOfTests, GetGrades, CSSHTMLHeaderPreprocessor):
         html_exporter.register_preprocessor(preprocessor(config=config), enabled=True)
     return html_exporter
 

@@ -18,11 +18,14 @@ Why not Docker: not installed on every runner, and it needs a daemon with root r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,21 @@ SANDBOX_UID_BASE = 1_900_000_000
 # Files of /etc that programs in the sandbox read: the dynamic linker's cache, time zone, fonts, users.
 ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "passwd", "group",
              "nsswitch.conf", "mime.types"]
+
+
+def processes_of(uid: int) -> list[int]:
+    """The processes whose real user is ``uid`` (zombies too: they count against its limit until reaped)."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                status = Path(entry.path, "status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                pids.append(int(entry.name))
+    return pids
 
 
 class SandboxUnavailable(RuntimeError):
@@ -146,6 +164,7 @@ class Sandbox:
         self.give(self.runtime)
         self.workdir = self.scratch / "work"
         self.read_only: list[Path] = []
+        self.processes: list[subprocess.Popen] = []  # the bwrap of each kernel started
         home_cache = self.scratch / "home" / ".cache" / "matplotlib"
         home_cache.mkdir(parents=True)
         for path in matplotlib_font_cache():
@@ -161,9 +180,33 @@ class Sandbox:
                 for name in files:
                     os.chown(os.path.join(folder, name), self.uid, self.uid)
 
+    def end_kernels(self) -> None:
+        """Wait until every kernel started here, and every process it started, is gone.
+
+        nbclient returns once the kernel has said goodbye, and bwrap exits with the kernel,
+        both before Linux has finished killing the rest of the sandbox: what a fork bomb
+        left behind would still count against the next kernel's process limit.
+        """
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()  # --die-with-parent: the sandbox goes with it
+                process.wait()
+        self.processes.clear()
+        if os.geteuid() == 0:  # without a user namespace of its own, the sandbox's processes are its uid's
+            started = time.monotonic()
+            while (pids := processes_of(self.uid)) and time.monotonic() < started + 20:
+                if time.monotonic() > started + 10:
+                    for pid in pids:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                time.sleep(0.05)
+
     def fill(self, files_from: Path, read_only: list[str] = ()) -> Path:
         """A fresh working folder holding a copy of ``files_from``'s files, of which those named in
         ``read_only`` the kernel cannot change; its path."""
+        self.end_kernels()
         if self.workdir.exists():
             shutil.rmtree(self.workdir)
         shutil.copytree(files_from, self.workdir, ignore=shutil.ignore_patterns("*.ipynb"))
@@ -188,7 +231,8 @@ class Sandbox:
                 # Without the grader's JPY_PARENT_PID the kernel prints its connection details on
                 # stdout; they are not the student's output (which travels over ZeroMQ).
                 kw["stdout"] = subprocess.DEVNULL
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+                sandbox.processes.append(self.provisioner.process)
 
             def format_kernel_cmd(self, extra_arguments=None):
                 argv = super().format_kernel_cmd(extra_arguments)
@@ -198,6 +242,7 @@ class Sandbox:
         return SandboxedKernelManager
 
     def close(self) -> None:
+        self.end_kernels()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
