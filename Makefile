@@ -10,7 +10,9 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 	$(if $(filter off,$(SANDBOX)),--no-sandbox)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo grade bench test test-fast check release demo-submissions dataset venv clean
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: help demo grade sandbox bench test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -20,6 +22,10 @@ demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the 
 
 grade: $(INSTALLED)  ## grade every student in submitted/ (FORCE=1 grades unchanged work again; SANDBOX=off: no isolation)
 	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS)
+
+sandbox: $(INSTALLED)  ## install bubblewrap, the sandbox make grade runs student code in (apt; sudo unless root)
+	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap; }
+	$(BIN)/python -m penguin_course sandbox
 
 bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, where the time goes (COPIES=4)
 	$(BIN)/python -m penguin_course.bench $(if $(COPIES),--copies $(COPIES))

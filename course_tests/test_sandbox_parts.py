@@ -1,0 +1,93 @@
+"""The sandbox's walls, one at a time, with a small Python program in place of a kernel (fast)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from penguin_course import grade, sandbox
+from penguin_course.paths import ROOT
+
+PROBE = r"""
+import json, os, resource, socket, sys
+report = {"uid": os.getuid(), "env": dict(os.environ), "cwd": os.getcwd(),
+          "sees_course": os.path.exists(sys.argv[1]),
+          "limits": [resource.getrlimit(getattr(resource, name))[0] for name in ("RLIMIT_AS", "RLIMIT_NPROC")]}
+def can(action):
+    try:
+        action()
+        return True
+    except OSError:
+        return False
+report["writes_own_file"] = can(lambda: open("answer.txt", "w").write("mine"))
+report["writes_given_file"] = can(lambda: open("given.csv", "a").write("x"))
+report["removes_given_file"] = can(lambda: os.remove("given.csv"))
+report["connects_to_grader"] = can(lambda: socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2))
+print(json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def probe():
+    """What a program finds in a sandbox with one given file, read-only, in its working folder."""
+    server = socket.create_server(("127.0.0.1", 0))
+    os.environ["PLANTED_TOKEN"] = "planted-secret"
+    try:
+        with sandbox.Sandbox(env={"GIVEN": "yes"}) as box:
+            (box.scratch / "files").mkdir()
+            (box.scratch / "files" / "given.csv").write_text("a,b\n")
+            workdir = box.fill(box.scratch / "files", read_only=["given.csv"])
+            argv = sandbox.command(box.scratch, workdir, [sys.executable, "-c", PROBE, str(ROOT / "source"),
+                                                           str(server.getsockname()[1])],
+                                   box.env, box.limits, box.uid, box.read_only)
+            run = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            assert run.returncode == 0, run.stderr
+            yield json.loads(run.stdout), workdir, box
+    finally:
+        del os.environ["PLANTED_TOKEN"]
+        server.close()
+
+
+def test_it_sees_only_its_own_folder_not_the_course(probe):
+    report, workdir, _ = probe
+    assert report["cwd"] == str(workdir)
+    assert not report["sees_course"]
+
+
+def test_it_writes_its_own_files_but_not_the_given_ones(probe):
+    report, workdir, _ = probe
+    assert report["writes_own_file"] and (workdir / "answer.txt").read_text() == "mine"
+    assert not report["writes_given_file"] and not report["removes_given_file"]
+    assert (workdir / "given.csv").read_text() == "a,b\n"
+
+
+def test_its_environment_is_its_own(probe):
+    report, _, _ = probe
+    assert "PLANTED_TOKEN" not in report["env"] and report["env"]["GIVEN"] == "yes"
+    assert not any(str(ROOT) in value for name, value in report["env"].items() if name != "PATH")
+
+
+def test_it_has_no_network(probe):
+    report, _, _ = probe
+    assert not report["connects_to_grader"]
+
+
+def test_it_runs_unprivileged_within_limits(probe):
+    report, _, box = probe
+    assert report["uid"] != 0
+    assert report["limits"] == [box.limits.memory_bytes, box.limits.processes]
+
+
+def test_without_bubblewrap_it_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt install bubblewrap"):
+        sandbox.check()
+
+
+def test_grading_refuses_without_a_sandbox_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
+    with pytest.raises(grade.GraderError, match="bubblewrap"):
+        grade.grade_class(tmp_path, tmp_path / "submitted")
