@@ -100,7 +100,7 @@ def system_binds() -> list[str]:
 def kernel_environment(home: Path, extra: dict[str, str]) -> dict[str, str]:
     """All the kernel sees of environment variables: nothing of the grader's (tokens, CI secrets)."""
     return {"PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
-            "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "agg", **extra}
+            "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", **extra}
 
 
 def matplotlib_font_cache() -> list[Path]:
