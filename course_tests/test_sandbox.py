@@ -9,9 +9,10 @@ notebook got the score its answers earn.
 
 import hashlib
 import os
-import tempfile
+import re
 import socket
 import sqlite3
+import tempfile
 import threading
 from pathlib import Path
 
@@ -116,6 +117,22 @@ while True:
     _hoard.append(b"x" * 2**27)
 '''
 
+# Notebook 1 leaves traces everywhere it can; notebook 2 looks for them.
+LEAVE_TRACES = r'''
+import os, numpy
+numpy.left_by_notebook_1 = True
+for _folder in (".", os.environ["HOME"]):
+    with open(os.path.join(_folder, "left-by-notebook-1"), "w") as _file:
+        _file.write("x")
+print("kernel", os.getpid(), "parent", os.getppid())
+'''
+FIND_TRACES = r'''
+import os, numpy
+print("traces:", [hasattr(numpy, "left_by_notebook_1"),
+                  *(os.path.exists(os.path.join(f, "left-by-notebook-1")) for f in (".", os.environ["HOME"]))])
+print("kernel", os.getpid(), "parent", os.getppid())
+'''
+
 FORK_BOMB = r'''
 import os, time
 if os.fork() == 0:
@@ -179,6 +196,8 @@ def graded(tmp_path_factory, listener):
         "network": {NB1: filled(NB1, before=("feature-names", NETWORK.format(port=port)))},
         "memory-hog": {NB1: filled(NB1), NB2: filled(NB2, before=("extra-params", MEMORY_HOG))},
         "fork-bomb": {NB1: filled(NB1, before=("species-names", FORK_BOMB)), NB2: filled(NB2)},
+        "trace-leaver": {NB1: filled(NB1, before=("feature-names", LEAVE_TRACES)),
+                         NB2: filled(NB2, before=("n-params", FIND_TRACES))},
     }
     for student, files in {"honest": honest, **hostile}.items():
         folder = root / "submitted" / student / ASSIGNMENT
@@ -277,6 +296,16 @@ def test_unbounded_memory_fails_that_notebook_only(graded):
     # the answer with the hog never defined extra_params_per_neuron: its tests fail, the others pass
     assert set(nb2[["test-extra-params-type", "test-extra-params"]]) == {"error"}
     assert set(nb2.drop(index=["test-extra-params-type", "test-extra-params"])) == {"passed"}
+
+
+def test_each_notebook_runs_in_a_fresh_process_and_folder(graded):
+    root, table, _, _ = graded
+    first, second = outputs(root, "trace-leaver", NB1), outputs(root, "trace-leaver", NB2)
+    assert "traces: [False, False, False]" in second
+    kernels = [re.search(r"kernel (\d+) parent (\d+)", text).groups() for text in (first, second)]
+    assert kernels[0][0] != kernels[1][0], "two processes"
+    assert kernels[0][1] == kernels[1][1], "forked from the same warm zygote"
+    assert set(rows(table, "trace-leaver", NB2).drop(index="answer-hidden-size")) == {"passed"}
 
 
 def test_a_fork_bomb_stays_in_its_notebook(graded):

@@ -26,23 +26,24 @@ report["writes_own_file"] = can(lambda: open("answer.txt", "w").write("mine"))
 report["writes_given_file"] = can(lambda: open("given.csv", "a").write("x"))
 report["removes_given_file"] = can(lambda: os.remove("given.csv"))
 report["connects_to_grader"] = can(lambda: socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2))
+report["given_content"] = open("given.csv").read()
 print(json.dumps(report))
 """
 
 
 @pytest.fixture(scope="module")
-def probe():
+def probe(tmp_path_factory):
     """What a program finds in a sandbox with one given file, read-only, in its working folder."""
     server = socket.create_server(("127.0.0.1", 0))
     os.environ["PLANTED_TOKEN"] = "planted-secret"
     try:
-        with sandbox.Sandbox(env={"GIVEN": "yes"}) as box:
-            (box.scratch / "files").mkdir()
-            (box.scratch / "files" / "given.csv").write_text("a,b\n")
-            workdir = box.fill(box.scratch / "files", read_only=["given.csv"])
+        files = tmp_path_factory.mktemp("files")
+        (files / "given.csv").write_text("a,b\n")
+        with sandbox.Sandbox(env={"GIVEN": "yes"}, given=[files / "given.csv"]) as box:
+            workdir = box.fill(files)
             argv = sandbox.command(box.scratch, workdir, [sys.executable, "-c", PROBE, str(ROOT / "source"),
                                                            str(server.getsockname()[1])],
-                                   box.env, box.limits, box.uid, box.read_only)
+                                   box.env, box.limits, box.uid, box.read_only())
             run = subprocess.run(argv, capture_output=True, text=True, timeout=60)
             assert run.returncode == 0, run.stderr
             yield json.loads(run.stdout), workdir, box
@@ -61,7 +62,7 @@ def test_it_writes_its_own_files_but_not_the_given_ones(probe):
     report, workdir, _ = probe
     assert report["writes_own_file"] and (workdir / "answer.txt").read_text() == "mine"
     assert not report["writes_given_file"] and not report["removes_given_file"]
-    assert (workdir / "given.csv").read_text() == "a,b\n"
+    assert report["given_content"] == "a,b\n"
 
 
 def test_its_environment_is_its_own(probe):

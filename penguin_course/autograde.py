@@ -13,6 +13,7 @@ the tests they did not run score 0.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import time
@@ -111,9 +112,36 @@ def stop_after(cells, index: int, status: str, message: str) -> None:
             cell.outputs = [nbformat.v4.new_output("error", ename=status, evalue=message, traceback=[message])]
 
 
+def given_files(root: Path) -> list[Path]:
+    """The files the assignment gives beside its notebooks: the dataset, the tests' helpers."""
+    return sorted(path for path in (root / "source" / ASSIGNMENT).iterdir()
+                  if path.is_file() and path.suffix != ".ipynb")
+
+
 def helper_modules(root: Path) -> list[str]:
     """The assignment's own Python modules (the tests' helpers)."""
-    return sorted(path.stem for path in (root / "source" / ASSIGNMENT).glob("*.py"))
+    return [path.stem for path in given_files(root) if path.suffix == ".py"]
+
+
+def imported_modules(root: Path) -> list[str]:
+    """The modules the assignment's notebooks import (but its own): what a warm kernel imports ahead."""
+    modules = set()
+    for name in NOTEBOOKS:
+        for cell in nbformat.read(root / "source" / ASSIGNMENT / name, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module)
+    helpers = set(helper_modules(root))
+    return sorted(m for m in modules if m.split(".")[0] not in helpers) + ["ipykernel.kernelapp"]
 
 
 def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
@@ -204,8 +232,7 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
         return result
     if sandbox is not None:
         # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
-        given = [path.name for path in (root / "source" / ASSIGNMENT).iterdir() if path.suffix != ".ipynb"]
-        resources["metadata"]["path"] = str(sandbox.fill(folder, read_only=given))
+        resources["metadata"]["path"] = str(sandbox.fill(folder))
     result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
                                             helper_modules(root), sandbox)
     if submitted.note and not result.message:
@@ -229,7 +256,9 @@ def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: 
     prepare_folder(root, submitted, folder, list(config.CourseDirectory.get("ignore", [])))
     if not sandboxed:
         os.environ.update(GRADING_ENV)  # inherited by the kernels, with the rest of the grader's environment
-    with Sandbox(env=GRADING_ENV) if sandboxed else nullcontext() as sandbox:
+    context = Sandbox(env=GRADING_ENV, given=given_files(root), warm_modules=imported_modules(root)) \
+        if sandboxed else nullcontext()
+    with context as sandbox:
         results = [grade_notebook(root, student, notebook, folder, config, time_limit, sandbox)
                    for notebook in find_notebooks(submitted, NOTEBOOKS)]
     return StudentResult(student, results, time.monotonic() - started)

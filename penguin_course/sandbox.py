@@ -19,7 +19,9 @@ Why not Docker: not installed on every runner, and it needs a daemon with root r
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -31,6 +33,8 @@ from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 
+from penguin_course import warm_kernel
+
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap; Fedora: sudo dnf install bubblewrap), "
                 "or grade without a sandbox with SANDBOX=off (make) or --no-sandbox: student code then runs "
                 "with all your rights")
@@ -40,6 +44,22 @@ SANDBOX_UID_BASE = 1_900_000_000
 # Files of /etc that programs in the sandbox read: the dynamic linker's cache, time zone, fonts, users.
 ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "passwd", "group",
              "nsswitch.conf", "mime.types"]
+
+
+def namespace_members(namespace: str) -> dict[int, int]:
+    """The processes in PID namespace ``namespace``: their pid here and their pid inside."""
+    members = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry.name}/ns/pid") != namespace:
+                    continue
+                status = Path(entry.path, "status").read_text()
+            except OSError:
+                continue
+            nspid = next(line for line in status.splitlines() if line.startswith("NSpid:"))
+            members[int(entry.name)] = int(nspid.split()[-1])
+    return members
 
 
 def processes_of(uid: int) -> list[int]:
@@ -114,8 +134,9 @@ def matplotlib_font_cache() -> list[Path]:
 
 
 def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str, str],
-            limits: Limits, uid: int, read_only: list[Path] = ()) -> list[str]:
-    """The command line that runs ``kernel_argv`` sandboxed, with ``workdir`` as its cwd."""
+            limits: Limits, uid: int, read_only: dict[Path, Path] | None = None) -> list[str]:
+    """The command line that runs ``kernel_argv`` sandboxed, with ``workdir`` as its cwd, and
+    ``read_only``'s files (of the scratch folder) at their destinations, unchangeable."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
@@ -133,8 +154,8 @@ def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str,
              "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
              "--perms", "0755", "--dir", str(scratch.parent),
              "--bind", str(scratch), str(scratch)]
-    for path in read_only:
-        args += ["--ro-bind", str(path), str(path)]
+    for source, destination in (read_only or {}).items():
+        args += ["--ro-bind", str(source), str(destination)]
     args += ["--chdir", str(workdir),
              "--hostname", "sandbox", "--clearenv"]
     for name, value in kernel_environment(scratch / "home", env).items():
@@ -151,25 +172,42 @@ def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str,
 
 
 class Sandbox:
-    """One student's sandbox: a scratch folder and the kernels started in it."""
+    """One student's sandbox: a scratch folder, and a zygote that forks each notebook's kernel.
 
-    def __init__(self, limits: Limits = Limits(), env: dict[str, str] | None = None):
+    The sandbox starts once per student (with the zygote, which imports ``warm_modules``);
+    each notebook then runs in a kernel forked from the zygote, in the working folder
+    refilled for it, with a home of its own, after every process of the notebook before
+    it has ended. The assignment's ``given`` files (the dataset, the test helpers) are in
+    the working folder read-only.
+    """
+
+    def __init__(self, limits: Limits = Limits(), env: dict[str, str] | None = None,
+                 given: list[Path] = (), warm_modules: list[str] = ()):
         self.limits = limits
         self.env = env or {}
+        self.warm_modules = list(warm_modules)
         self.uid = SANDBOX_UID_BASE + os.getpid()
         self.scratch = Path(tempfile.mkdtemp(prefix="penguin-sandbox-"))
         os.chmod(self.scratch, 0o755)
-        self.runtime = self.scratch / "runtime"
-        self.runtime.mkdir()
-        self.give(self.runtime)
-        self.workdir = self.scratch / "work"
-        self.read_only: list[Path] = []
-        self.processes: list[subprocess.Popen] = []  # the bwrap of each kernel started
-        home_cache = self.scratch / "home" / ".cache" / "matplotlib"
-        home_cache.mkdir(parents=True)
-        for path in matplotlib_font_cache():
-            shutil.copy(path, home_cache / path.name)
-        self.give(self.scratch / "home")
+        self.runtime = self.make("runtime")
+        self.workdir = self.make("work")
+        self.home = self.scratch / "home"
+        self.given = self.scratch / "given"
+        self.given.mkdir()
+        for path in given:
+            shutil.copy(path, self.given / path.name)
+            os.chmod(self.given / path.name, 0o444)
+            (self.workdir / path.name).touch()  # where bwrap mounts it
+        self.notebooks = 0
+        self.zygote: subprocess.Popen | None = None
+        self.namespace = ""  # the zygote's PID namespace
+        self.launchers: list[subprocess.Popen] = []  # what jupyter_client started for each kernel
+
+    def make(self, name: str) -> Path:
+        folder = self.scratch / name
+        folder.mkdir()
+        self.give(folder)
+        return folder
 
     def give(self, path: Path) -> None:
         """Make ``path`` (in the scratch folder) the sandbox user's, so its kernel can write there."""
@@ -180,69 +218,107 @@ class Sandbox:
                 for name in files:
                     os.chown(os.path.join(folder, name), self.uid, self.uid)
 
-    def end_kernels(self) -> None:
-        """Wait until every kernel started here, and every process it started, is gone.
+    def read_only(self) -> dict[Path, Path]:
+        """The given files, mounted read-only in the working folder."""
+        return {self.given / path.name: self.workdir / path.name for path in self.given.iterdir()}
 
-        nbclient returns once the kernel has said goodbye, and bwrap exits with the kernel,
-        both before Linux has finished killing the rest of the sandbox: what a fork bomb
-        left behind would still count against the next kernel's process limit.
-        """
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()  # --die-with-parent: the sandbox goes with it
-                process.wait()
-        self.processes.clear()
-        if os.geteuid() == 0:  # without a user namespace of its own, the sandbox's processes are its uid's
-            started = time.monotonic()
-            while (pids := processes_of(self.uid)) and time.monotonic() < started + 20:
-                if time.monotonic() > started + 10:
-                    for pid in pids:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(pid, signal.SIGKILL)
-                time.sleep(0.05)
+    def start(self) -> None:
+        """Start the sandbox and its zygote; return once the zygote has imported its modules."""
+        zygote = [sys.executable, "-c", Path(warm_kernel.__file__).read_text(), "serve",
+                  str(self.runtime / "zygote"), *self.warm_modules]
+        argv = command(self.scratch, self.scratch, zygote, self.env, self.limits, self.uid, self.read_only())
+        self.zygote = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        ready, _, _ = select.select([self.zygote.stdout], [], [], 600)
+        line = self.zygote.stdout.readline() if ready else b""
+        if not line:
+            raise SandboxUnavailable(f"the sandbox did not start (bwrap exit code {self.zygote.poll()})")
+        self.zygote_pid = json.loads(line)["ready"]  # as seen inside
+        init = int(Path(f"/proc/{self.zygote.pid}/task/{self.zygote.pid}/children").read_text().split()[0])
+        self.namespace = os.readlink(f"/proc/{init}/ns/pid")
 
-    def fill(self, files_from: Path, read_only: list[str] = ()) -> Path:
-        """A fresh working folder holding a copy of ``files_from``'s files, of which those named in
-        ``read_only`` the kernel cannot change; its path."""
+    def fill(self, files_from: Path) -> Path:
+        """The working folder, emptied of the last notebook's files and processes and refilled
+        with ``files_from``'s files (but notebooks) around the given ones; its path."""
         self.end_kernels()
-        if self.workdir.exists():
-            shutil.rmtree(self.workdir)
-        shutil.copytree(files_from, self.workdir, ignore=shutil.ignore_patterns("*.ipynb"))
+        if self.home.exists():
+            shutil.rmtree(self.home)
+        cache = self.home / ".cache" / "matplotlib"
+        cache.mkdir(parents=True)
+        for path in matplotlib_font_cache():
+            shutil.copy(path, cache / path.name)
+        self.give(self.home)
+        if self.zygote is None:
+            self.start()
+        given = {path.name for path in self.given.iterdir()}
+        for path in self.workdir.iterdir():
+            if path.name not in given:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        for path in files_from.iterdir():
+            if path.name not in given and path.suffix != ".ipynb" and path.is_file():
+                shutil.copy2(path, self.workdir / path.name)
         self.give(self.workdir)
-        self.read_only = [self.workdir / name for name in read_only if (self.workdir / name).exists()]
+        self.notebooks += 1
         return self.workdir
 
+    def end_kernels(self) -> None:
+        """Wait until the kernels started here, and every process they started, are gone.
+
+        nbclient returns once the kernel has said goodbye, which can be before it has exited;
+        and what it forked (a fork bomb, say) lives on unless killed: it would still count
+        against the next kernel's process limit. Only the zygote is left.
+        """
+        for launcher in self.launchers:
+            try:
+                launcher.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                launcher.kill()  # the zygote kills the kernel when its launcher goes
+                launcher.wait()
+        self.launchers.clear()
+        if not self.namespace:
+            return
+        started = time.monotonic()
+        while (left := [pid for pid, inside in namespace_members(self.namespace).items()
+                        if inside not in (1, self.zygote_pid)]) and time.monotonic() < started + 10:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+
     def kernel_manager_class(self) -> type[AsyncKernelManager]:
-        """A kernel manager class whose kernels start in this sandbox (nbclient wants a class)."""
+        """A kernel manager class whose kernels the zygote forks (nbclient wants a class)."""
         sandbox = self
 
         class SandboxedKernelManager(AsyncKernelManager):
             def __init__(self, **kwargs):
-                super().__init__(transport="ipc", ip=str(sandbox.runtime / "kernel"),
-                                 connection_file=str(sandbox.runtime / "kernel.json"), **kwargs)
+                name = f"kernel-{sandbox.notebooks}"
+                super().__init__(transport="ipc", ip=str(sandbox.runtime / name),
+                                 connection_file=str(sandbox.runtime / f"{name}.json"), **kwargs)
 
             def write_connection_file(self, **kwargs):
                 super().write_connection_file(**kwargs)
                 sandbox.give(Path(self.connection_file))  # written private to the grader's user
 
             async def _async_launch_kernel(self, kernel_cmd, **kw):
-                # Without the grader's JPY_PARENT_PID the kernel prints its connection details on
-                # stdout; they are not the student's output (which travels over ZeroMQ).
-                kw["stdout"] = subprocess.DEVNULL
                 await super()._async_launch_kernel(kernel_cmd, **kw)
-                sandbox.processes.append(self.provisioner.process)
+                sandbox.launchers.append(self.provisioner.process)
 
             def format_kernel_cmd(self, extra_arguments=None):
                 argv = super().format_kernel_cmd(extra_arguments)
-                return command(sandbox.scratch, sandbox.workdir, argv, sandbox.env, sandbox.limits, sandbox.uid,
-                               sandbox.read_only)
+                kernel_arguments = argv[argv.index("ipykernel_launcher") + 1:]
+                return [sys.executable, "-I", "-c", Path(warm_kernel.__file__).read_text(), "launch",
+                        str(sandbox.runtime / "zygote"), str(sandbox.workdir), str(sandbox.home), *kernel_arguments]
 
         return SandboxedKernelManager
 
     def close(self) -> None:
         self.end_kernels()
+        if self.zygote is not None:
+            self.zygote.kill()  # --die-with-parent: the sandbox goes with it
+            self.zygote.wait()
+            if os.geteuid() == 0:  # a sandbox of the next student's starts with this uid: wait for this one's end
+                started = time.monotonic()
+                while processes_of(self.uid) and time.monotonic() < started + 10:
+                    time.sleep(0.02)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
@@ -257,8 +333,6 @@ def check() -> None:
     if bwrap_path() is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
     with Sandbox() as sandbox:
-        sandbox.workdir.mkdir()
-        sandbox.give(sandbox.scratch)
         argv = command(sandbox.scratch, sandbox.workdir, [sys.executable, "-c", "print('ok')"], {},
                        sandbox.limits, sandbox.uid)
         run = subprocess.run(argv, capture_output=True, text=True, timeout=60)
