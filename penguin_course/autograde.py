@@ -66,6 +66,7 @@ class StudentResult:
     student: str
     notebooks: list[NotebookResult]
     seconds: float = 0.0
+    start_seconds: float = 0.0  # of that, starting the sandbox and importing the libraries
 
 
 def load_config(root: Path) -> Config:
@@ -261,7 +262,8 @@ def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: 
     with context as sandbox:
         results = [grade_notebook(root, student, notebook, folder, config, time_limit, sandbox)
                    for notebook in find_notebooks(submitted, NOTEBOOKS)]
-    return StudentResult(student, results, time.monotonic() - started)
+        start_seconds = sandbox.start_seconds if sandbox is not None else 0.0
+    return StudentResult(student, results, time.monotonic() - started, start_seconds)
 
 
 def record(root: Path, result: StudentResult, config: Config) -> None:

@@ -5,9 +5,10 @@ In one run, on a scratch copy of the course with N copies of the reference solut
 (a) grading time per student, serially, against running the same notebooks' code as
     plain Python scripts (the overhead ratio);
 (b) parallel against serial throughput;
-(c) where a serial student's time goes: kernel start and nbgrader's steps, the given
-    code (setup cells with the imports, data, plots), the student's code, the tests,
-    and saving to the gradebook and writing feedback.
+(c) where a serial student's time goes: starting the sandbox and importing the libraries
+    (once per student, in the zygote the kernels fork from), kernel starts and nbgrader's
+    steps, the given code (setup cells, data, plots), the student's code, the tests, and
+    saving to the gradebook and writing feedback.
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -28,7 +29,7 @@ import nbformat
 from nbconvert import PythonExporter
 
 from penguin_course import feedback, grade
-from penguin_course.autograde import grade_submission, load_config, record
+from penguin_course.autograde import StudentResult, grade_submission, load_config, record
 from penguin_course.execute import GRADING_ENV
 from penguin_course.notebooks import is_autograded_test, is_solution
 from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
@@ -69,12 +70,13 @@ def cell_kind(cell) -> str:
         return "tests"
     if is_solution(cell):
         return "student code"
-    return "given code (setup, imports, data, plots)"
+    return "given code (setup, data, plots)"
 
 
-def breakdown(root: Path, student: str, total: float) -> dict[str, float]:
+def breakdown(root: Path, result: StudentResult) -> dict[str, float]:
     """Seconds per kind of cell, from the execution times nbclient records in each cell."""
-    spent: dict[str, float] = {}
+    student, total = result.student, result.seconds
+    spent: dict[str, float] = {"sandbox and library imports (once per student)": result.start_seconds}
     for name in NOTEBOOKS:
         notebook = nbformat.read(root / "autograded" / student / ASSIGNMENT / name, as_version=4)
         for cell in notebook.cells:
@@ -83,7 +85,7 @@ def breakdown(root: Path, student: str, total: float) -> dict[str, float]:
                 kind = cell_kind(cell)
                 spent[kind] = spent.get(kind, 0.0) + seconds_between(timing["iopub.execute_input"],
                                                                      timing["shell.execute_reply"])
-    spent["kernel start and nbgrader's steps"] = total - sum(spent.values())
+    spent["kernel starts and nbgrader's steps"] = total - sum(spent.values())
     return spent
 
 
@@ -105,9 +107,12 @@ def run(copies: int, workers: int) -> None:
             executed = time.perf_counter()
             record(root, result, config)
             feedback.write(root, result, pages)
-            parts.append((student, executed - started, time.perf_counter() - executed))
+            parts.append((result, executed - started, time.perf_counter() - executed))
         serial = time.perf_counter() - serial_started
         per_student = serial / copies
+
+        result, executing, saving = parts[-1]
+        spent = breakdown(root, result)  # now: the parallel run below writes autograded/ again
 
         parallel_started = time.perf_counter()
         grade.grade_class(root, workers=workers, force=True)
@@ -119,11 +124,10 @@ def run(copies: int, workers: int) -> None:
         print(f"(b) {copies} students, serially:            {serial:6.1f} s ({copies / serial * 60:.1f} students/min)")
         print(f"    {copies} students, {workers} workers:          {parallel:6.1f} s ({copies / parallel * 60:.1f} students/min)")
         print(f"    parallel speed-up:                   {serial / parallel:6.2f}")
-        student, executing, saving = parts[-1]
-        print(f"(c) where one student's {executing + saving:.1f} s go ({student}):")
-        for kind, seconds in sorted(breakdown(root, student, executing).items(), key=lambda item: -item[1]):
-            print(f"    {kind:42s} {seconds:6.1f} s")
-        print(f"    {'gradebook and feedback pages':42s} {saving:6.1f} s")
+        print(f"(c) where one student's {executing + saving:.1f} s go ({result.student}):")
+        for kind, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+            print(f"    {kind:48s} {seconds:6.1f} s")
+        print(f"    {'gradebook and feedback pages':48s} {saving:6.1f} s")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -199,6 +199,7 @@ class Sandbox:
             os.chmod(self.given / path.name, 0o444)
             (self.workdir / path.name).touch()  # where bwrap mounts it
         self.notebooks = 0
+        self.start_seconds = 0.0
         self.zygote: subprocess.Popen | None = None
         self.namespace = ""  # the zygote's PID namespace
         self.launchers: list[subprocess.Popen] = []  # what jupyter_client started for each kernel
@@ -222,8 +223,20 @@ class Sandbox:
         """The given files, mounted read-only in the working folder."""
         return {self.given / path.name: self.workdir / path.name for path in self.given.iterdir()}
 
+    def fresh_home(self) -> None:
+        """An empty home folder, but for matplotlib's font list (rebuilding it takes seconds)."""
+        if self.home.exists():
+            shutil.rmtree(self.home)
+        cache = self.home / ".cache" / "matplotlib"
+        cache.mkdir(parents=True)
+        for path in matplotlib_font_cache():
+            shutil.copy(path, cache / path.name)
+        self.give(self.home)
+
     def start(self) -> None:
         """Start the sandbox and its zygote; return once the zygote has imported its modules."""
+        started = time.monotonic()
+        self.fresh_home()
         zygote = [sys.executable, "-c", Path(warm_kernel.__file__).read_text(), "serve",
                   str(self.runtime / "zygote"), *self.warm_modules]
         argv = command(self.scratch, self.scratch, zygote, self.env, self.limits, self.uid, self.read_only())
@@ -235,20 +248,16 @@ class Sandbox:
         self.zygote_pid = json.loads(line)["ready"]  # as seen inside
         init = int(Path(f"/proc/{self.zygote.pid}/task/{self.zygote.pid}/children").read_text().split()[0])
         self.namespace = os.readlink(f"/proc/{init}/ns/pid")
+        self.start_seconds = time.monotonic() - started
 
     def fill(self, files_from: Path) -> Path:
         """The working folder, emptied of the last notebook's files and processes and refilled
         with ``files_from``'s files (but notebooks) around the given ones; its path."""
         self.end_kernels()
-        if self.home.exists():
-            shutil.rmtree(self.home)
-        cache = self.home / ".cache" / "matplotlib"
-        cache.mkdir(parents=True)
-        for path in matplotlib_font_cache():
-            shutil.copy(path, cache / path.name)
-        self.give(self.home)
         if self.zygote is None:
             self.start()
+        else:
+            self.fresh_home()
         given = {path.name for path in self.given.iterdir()}
         for path in self.workdir.iterdir():
             if path.name not in given:
