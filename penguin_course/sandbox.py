@@ -93,10 +93,21 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-def system_binds() -> list[str]:
+def folders_above(path: str, made: set[str]) -> list[str]:
+    """bwrap arguments making the folders above mount point ``path`` that are not ``made`` yet, open
+    to the sandbox's user (bwrap would make them private, 0700)."""
+    args = []
+    for parent in reversed(Path(path).parents[:-1]):
+        if str(parent) not in made:
+            args += ["--perms", "0755", "--dir", str(parent)]
+            made.add(str(parent))
+    return args
+
+
+def system_binds(made: set[str]) -> list[str]:
     """Read-only views of the system: /usr (with /bin, /lib… as on this machine), the /etc files
     programs need, Python and the virtual environment the grader runs in."""
-    args = ["--ro-bind", "/usr", "/usr"]
+    args = ["--ro-bind", "/usr", "/usr", "--perms", "0755", "--dir", "/etc"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
@@ -105,15 +116,9 @@ def system_binds() -> list[str]:
     for name in ETC_FILES:
         if os.path.exists(f"/etc/{name}"):
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    made = set()
     for prefix in sorted({os.path.realpath(sys.base_prefix), sys.base_prefix, sys.prefix}):
         if not prefix.startswith("/usr/"):
-            # bwrap makes the folders above a mount point private (0700): open them for the sandbox's user
-            for parent in reversed(Path(prefix).parents[:-1]):
-                if parent not in made:
-                    args += ["--perms", "0755", "--dir", str(parent)]
-                    made.add(parent)
-            args += ["--ro-bind", prefix, prefix]
+            args += folders_above(prefix, made) + ["--ro-bind", prefix, prefix]
     return args
 
 
@@ -149,11 +154,11 @@ def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str,
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         args += ["--unshare-user"]
-    args += system_binds()
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
-             "--perms", "0755", "--dir", str(scratch.parent),
-             "--bind", str(scratch), str(scratch)]
+    # /tmp first: a virtual environment or scratch folder under /tmp is mounted on top of it
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    made = {"/tmp", "/usr", "/etc"}
+    args += system_binds(made)
+    args += folders_above(str(scratch), made) + ["--bind", str(scratch), str(scratch)]
     for source, destination in (read_only or {}).items():
         args += ["--ro-bind", str(source), str(destination)]
     args += ["--chdir", str(workdir),
