@@ -10,9 +10,9 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 	$(if $(filter off,$(SANDBOX)),--no-sandbox)
 
 .DEFAULT_GOAL := help
-SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help demo grade sandbox bench test test-fast check release demo-submissions dataset venv clean
+.PHONY: help demo grade feedback validate exchange release-assignment collect zip-collect release-feedback \
+	sandbox browser bench test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -20,17 +20,42 @@ help:  ## list the targets
 demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the scores
 	$(BIN)/python -m penguin_course demo $(GRADE_OPTIONS)
 
-grade: $(INSTALLED)  ## grade every student in submitted/ (FORCE=1 grades unchanged work again; SANDBOX=off: no isolation)
-	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS)
+grade: $(INSTALLED)  ## grade every student in submitted/, then write feedback, CSVs, report (FORCE=1, SUBMITTED=dir, SANDBOX=off)
+	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS) $(if $(SUBMITTED),--submitted "$(SUBMITTED)")
 
-sandbox: $(INSTALLED)  ## install bubblewrap, the sandbox make grade runs student code in (apt; sudo unless root)
-	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap; }
+feedback: $(INSTALLED)  ## after grading by hand: feedback pages, grades.csv, grades-by-test.csv, report.html (seconds)
+	$(BIN)/python -m penguin_course feedback
+
+validate: $(INSTALLED)  ## students: run NOTEBOOK=path as the grader will; lists the checks that fail
+	@test -n "$(NOTEBOOK)" || { echo "usage: make validate NOTEBOOK=path/to/notebook.ipynb" >&2; exit 2; }
+	$(BIN)/python -m penguin_course validate "$(NOTEBOOK)"
+
+exchange: $(INSTALLED)  ## create nbgrader's exchange (NBGRADER_EXCHANGE, default /srv/nbgrader/exchange) for the Assignments tab
+	$(BIN)/python -m penguin_course exchange
+
+release-assignment: $(INSTALLED)  ## put release/ in the exchange: students fetch it in the Assignments tab
+	$(BIN)/python -m penguin_course release-assignment $(if $(FORCE),--force)
+
+collect: $(INSTALLED)  ## bring the students' latest submissions from the exchange into submitted/
+	$(BIN)/python -m penguin_course collect
+
+zip-collect: $(INSTALLED)  ## bring ARCHIVE=zip-or-folder of notebooks from a learning platform into submitted/
+	@test -n "$(ARCHIVE)" || { echo "usage: make zip-collect ARCHIVE=path/to/submissions.zip" >&2; exit 2; }
+	$(BIN)/python -m penguin_course zip-collect "$(ARCHIVE)"
+
+release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in the Assignments tab
+	$(BIN)/python -m penguin_course release-feedback
+
+sandbox: $(INSTALLED)  ## install bubblewrap (apt; sudo unless root) and check that grading can sandbox here
 	$(BIN)/python -m penguin_course sandbox
+
+browser: $(INSTALLED)  ## install Chromium for the browser tests (apt; sudo unless root)
+	$(BIN)/python -m penguin_course browser
 
 bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, where the time goes (COPIES=4)
 	$(BIN)/python -m penguin_course.bench $(if $(COPIES),--copies $(COPIES))
 
-test: $(INSTALLED)  ## run every course test (the slow ones run notebooks and nbgrader: minutes)
+test: sandbox browser  ## run every course test (the slow ones run notebooks, nbgrader and a browser: minutes)
 	$(BIN)/python -m pytest -n 2
 
 test-fast: $(INSTALLED)  ## run the fast course tests only (seconds)
@@ -56,5 +81,5 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-clean:  ## remove what grading generates (gradebook, autograded/, feedback/, the CSVs); keeps .venv
-	rm -rf gradebook.db autograded feedback grades.csv grades-by-test.csv report.html
+clean: $(INSTALLED)  ## remove what grading generates (gradebook, autograded/, feedback/, CSVs); refuses to lose hand grades unless FORCE=1
+	$(BIN)/python -m penguin_course clean $(if $(FORCE),--force)

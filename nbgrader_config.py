@@ -1,16 +1,43 @@
-"""nbgrader configuration for the course (read by every nbgrader command run from this folder)."""
+"""nbgrader configuration for the course (read by every nbgrader command run from this folder,
+and by formgrader when Jupyter is started here)."""
+
+import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# The course's tooling (penguin_course/) beside this file: the settings below use it.
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+from penguin_course import feedback  # noqa: E402
 
 c.CourseDirectory.course_id = "intro-deep-learning"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
+# nbgrader's exchange, through which students fetch and submit in the Assignments tab:
+# `make exchange` creates it and writes the students' side of this setting.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
+
+# Notebooks downloaded from a learning platform (`make zip-collect`), named
+# <student id>_<notebook>.ipynb or <student id>/<notebook>.ipynb: see penguin_course/collect.py.
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)[/_](?P<file_id>[^/_]+\.ipynb)$"
+
 # Models that notebook 3 saves when an instructor runs it in source/ must never reach the
 # release, nor overwrite the model a student's own notebook saves while it is graded.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.keras"]
+# grading.json is the grader's record of a run, not something to copy into feedback/.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.keras", "grading.json"]
 
 # Time per cell while grading: the longest cell trains a model in ~10 s on 2 cores.
 c.Execute.timeout = 300
 
 # Put back test cells that a student deleted: deleting a failing test never earns its points.
 c.OverwriteCells.add_missing_cells = True
+
+# Every route to feedback (make feedback, `nbgrader generate_feedback`, formgrader's
+# Generate Feedback button) writes the course's pages: no hidden test, hand grades and
+# comments from the gradebook, what still waits to be graded by hand, maths offline.
+c.GenerateFeedback.preprocessors = feedback.PREPROCESSORS
+c.HTMLExporter.extra_template_basedirs = feedback.template_dirs()
+
+# nbgrader's own autograde (formgrader's Autograde button, `nbgrader autograde`) would run
+# student code outside the sandbox: it refuses and points to `make grade`.
+c.Autograde.exporter_class = "penguin_course.nbgrader_guard.RefuseAutograde"

@@ -5,17 +5,41 @@ import os
 import nbformat
 import pytest
 
-from penguin_course.autograde import CellResult, NotebookResult, StudentResult
-from penguin_course.grade import by_test
+from types import SimpleNamespace
+
+from penguin_course.autograde import CellResult, NotebookResult, StudentResult, unchanged_answers
+from penguin_course.refresh import HAND_GRADED, status_of
 from penguin_course.submissions import InvalidNotebook, find_notebooks, read_notebook
 
 
-def student(name):
-    return StudentResult(name, [NotebookResult("1-a.ipynb", cells=[CellResult("test-x", 1.0, 1.0, "passed")])])
+def grade(score=None, manual=None, needs_manual=False, max_score=2.0):
+    """A gradebook grade as nbgrader's Grade has it: score is the manual score if given, else the autograde."""
+    return SimpleNamespace(auto_score=score, manual_score=manual, needs_manual_grade=needs_manual,
+                           score=manual if manual is not None else (score or 0), max_score=max_score)
 
 
-def test_the_table_does_not_depend_on_the_order_workers_finish_in():
-    assert by_test([student("ann"), student("bob")]).equals(by_test([student("bob"), student("ann")]))
+def test_the_gradebook_decides_hand_graded_and_waiting_answers():
+    assert status_of(grade(needs_manual=True), "needs manual grading") == "needs manual grading"
+    assert status_of(grade(manual=1.0), "needs manual grading") == HAND_GRADED
+    assert status_of(grade(score=0.0, manual=2.0), "failed") == HAND_GRADED  # an instructor overrode the test
+
+
+def test_the_run_says_why_an_autograded_test_failed():
+    assert status_of(grade(score=0.0), "timeout") == "timeout"
+    assert status_of(grade(score=0.0), "missing notebook") == "missing notebook"
+    assert status_of(grade(score=2.0), None) == "passed" and status_of(grade(score=0.0), None) == "failed"
+
+
+def answers(text):
+    return StudentResult("ann", [NotebookResult("2-b.ipynb", cells=[CellResult("answer", 0.0, 2.0, "needs manual grading",
+                                                                               answer=text),
+                                                                    CellResult("test-x", 1.0, 1.0, "passed")])])
+
+
+def test_an_answer_is_unchanged_only_if_its_text_is():
+    assert unchanged_answers(answers("h1"), answers("h1")) == {("2-b.ipynb", "answer")}
+    assert unchanged_answers(answers("h2"), answers("h1")) == set()
+    assert unchanged_answers(answers("h1"), None) == set()
 
 
 def test_notebooks_are_found_under_download_and_copy_names(tmp_path):

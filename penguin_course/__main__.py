@@ -4,47 +4,108 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from penguin_course import dataset, demo, grade, release, sandbox, setup_check
+from penguin_course import (collect, dataset, demo, exchange, grade, refresh, release, sandbox, setup_check, system,
+                            validate)
 from penguin_course.nbgrader_cli import NbgraderError
+from penguin_course.paths import ROOT
 
 
-def main(argv: list[str] | None = None) -> int:
+def add_grading_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--workers", type=int, default=None, help="parallel graders (default: one per core)")
+    command.add_argument("--force", action="store_true", help="grade again students whose work has not changed")
+    command.add_argument("--time-limit", type=float, default=grade.TIME_LIMIT,
+                         help="seconds a notebook may run (default: %(default)s)")
+    command.add_argument("--no-sandbox", dest="sandboxed", action="store_false",
+                         help="run student code without isolation, with your rights (not for untrusted work)")
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m penguin_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("release", help="generate release/ from source/ (nbgrader generate_assignment)")
-    grading = commands.add_parser("grade", help="grade every student in submitted/")
-    demo_grading = commands.add_parser("demo", help="grade the demo submissions in demo/submitted/")
-    for command in (grading, demo_grading):
-        command.add_argument("--workers", type=int, default=None, help="parallel graders (default: one per core)")
-        command.add_argument("--force", action="store_true", help="grade again students whose work has not changed")
-        command.add_argument("--time-limit", type=float, default=grade.TIME_LIMIT,
-                             help="seconds a notebook may run (default: %(default)s)")
-        command.add_argument("--no-sandbox", dest="sandboxed", action="store_false",
-                             help="run student code without isolation, with your rights (not for untrusted work)")
-    commands.add_parser("sandbox", help="check that student code can run sandboxed here (bubblewrap)")
+    grading = commands.add_parser("grade", help="grade every student in submitted/, then write every output")
+    grading.add_argument("--submitted", type=Path, default=ROOT / "submitted",
+                         help="the folder of submissions, <student>/<assignment>/*.ipynb (default: submitted/)")
+    add_grading_options(grading)
+    add_grading_options(commands.add_parser("demo", help="grade the demo class of demo/submitted/"))
+    commands.add_parser("feedback", help="write the feedback pages, CSVs and report from the gradebook "
+                                         "(after grading by hand; runs no student code)")
+    checking = commands.add_parser("validate", help="run a notebook as the grader will and list the checks that fail")
+    checking.add_argument("notebook", type=Path)
+    checking.add_argument("--time-limit", type=float, default=validate.TIME_LIMIT,
+                          help="seconds the notebook may run (default: %(default)s)")
+    commands.add_parser("exchange", help="create nbgrader's exchange and the students' setting for it")
+    releasing = commands.add_parser("release-assignment", help="put release/ in the exchange for students to fetch")
+    releasing.add_argument("--force", action="store_true", help="release again (students who fetched keep their copy)")
+    commands.add_parser("collect", help="collect the students' latest submissions from the exchange into submitted/")
+    zipped = commands.add_parser("zip-collect", help="collect notebooks downloaded from a learning platform")
+    zipped.add_argument("archive", type=Path, help="a zip file, or a folder of notebooks and zips")
+    commands.add_parser("release-feedback", help="put the feedback pages in the exchange for students to fetch")
+    commands.add_parser("sandbox", help="install bubblewrap if missing and check that student code runs sandboxed")
+    commands.add_parser("browser", help="install Chromium if missing (for the browser tests)")
+    cleaning = commands.add_parser("clean", help="remove what grading generates (not while it holds hand grades)")
+    cleaning.add_argument("--force", action="store_true", help="remove the gradebook even if it holds hand grades")
     commands.add_parser("demo-submissions", help="rebuild the demo submissions from release/ and source/")
     commands.add_parser("dataset", help="rebuild the shipped penguins.csv from the palmerpenguins package")
     setup_check.add_arguments(commands.add_parser("check", help="check that this machine is set up for the workshop"))
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    options = lambda: dict(workers=args.workers, force=args.force, time_limit=args.time_limit,  # noqa: E731
+                           sandboxed=args.sandboxed)
     try:
         if args.command == "release":
             print(f"released to {release.generate()}")
-        elif args.command in ("grade", "demo"):
-            run = grade.grade_class if args.command == "grade" else grade.demo
-            table = run(workers=args.workers, force=args.force, time_limit=args.time_limit, sandboxed=args.sandboxed)
-            print(grade.summary(table).to_string() if len(table) else "no submissions to grade")
+        elif args.command == "grade":
+            print(grade.summary(grade.grade_class(submitted_dir=args.submitted.resolve(), **options())).to_string())
+        elif args.command == "demo":
+            print(grade.summary(grade.demo(**options())).to_string())
+        elif args.command == "feedback":
+            table = refresh.refresh()
+            waiting = (table["status"] == grade.MANUAL).sum()
+            print(f"wrote feedback/, grades.csv, grades-by-test.csv and report.html for "
+                  f"{table['student_id'].nunique()} students; {waiting} answers wait to be graded by hand")
+        elif args.command == "validate":
+            return validate.main(args.notebook, args.time_limit)
+        elif args.command == "exchange":
+            folder, config = exchange.create()
+            print(f"the exchange is {folder}; students' Jupyter finds the course through {config}")
+        elif args.command == "release-assignment":
+            exchange.release_assignment(force=args.force)
+            print("released: students can fetch it in the Assignments tab")
+        elif args.command == "collect":
+            collect.collect()
+            print(f"collected into {ROOT / 'submitted'}: {', '.join(grade.students(ROOT / 'submitted')) or 'nobody'}")
+        elif args.command == "zip-collect":
+            found, skipped = collect.zip_collect(args.archive.resolve())
+            print(f"submitted/ now holds: {', '.join(found) or 'nobody'}")
+            if skipped:
+                print(f"not collected, named neither <student id>_<notebook>.ipynb nor <student id>/<notebook>.ipynb: "
+                      f"{', '.join(skipped)}", file=sys.stderr)
+                return 1
+        elif args.command == "release-feedback":
+            print(f"released the feedback of {', '.join(exchange.release_feedback())}: students fetch it in the "
+                  "Assignments tab")
         elif args.command == "sandbox":
+            system.ensure(system.BUBBLEWRAP)
             sandbox.check()
             print(f"the grading sandbox works here ({sandbox.bwrap_path()})")
+        elif args.command == "browser":
+            print(f"Chromium for the browser tests: {system.ensure(system.CHROMIUM)}")
+        elif args.command == "clean":
+            print(f"removed {', '.join(grade.clean(force=args.force)) or 'nothing'}")
         elif args.command == "demo-submissions":
             print(f"wrote {demo.build()}")
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
         elif args.command == "check":
             return setup_check.run(args.assignment)
-    except (NbgraderError, grade.GraderError, sandbox.SandboxUnavailable) as error:
+    except (NbgraderError, grade.GraderError, sandbox.SandboxUnavailable, system.InstallFailed,
+            refresh.NothingToRefresh, exchange.ExchangeError, collect.CollectError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

@@ -14,12 +14,14 @@ the tests they did not run score 0.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import os
 import shutil
 import time
 import warnings
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -37,9 +39,10 @@ from traitlets.config.loader import PyFileConfigLoader
 from penguin_course.execute import GRADING_ENV, failure_message
 from penguin_course.paths import ASSIGNMENT, NOTEBOOKS
 from penguin_course.sandbox import Sandbox
-from penguin_course.submissions import INVALID, MISSING, InvalidNotebook, find_notebooks, read_notebook
+from penguin_course.submissions import INVALID, MISSING, find_notebooks, read_notebook
 
 PASSED, FAILED, ERROR, TIMEOUT, MANUAL = "passed", "failed", "error", "timeout", "needs manual grading"
+RUN_RECORD = "grading.json"  # in autograded/<student>/<assignment>/: what the last run found
 SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 TIDY = [IgnorePattern, ClearMetadataPreprocessor, LimitOutput]
 
@@ -51,6 +54,7 @@ class CellResult:
     max_score: float
     status: str
     message: str = ""
+    answer: str = ""  # of an answer cell: a digest of what the student wrote, to tell whether it changed
 
 
 @dataclass
@@ -67,6 +71,27 @@ class StudentResult:
     notebooks: list[NotebookResult]
     seconds: float = 0.0
     start_seconds: float = 0.0  # of that, starting the sandbox and importing the libraries
+
+
+def run_record_path(root: Path, student: str) -> Path:
+    return root / "autograded" / student / ASSIGNMENT / RUN_RECORD
+
+
+def save_run(root: Path, result: StudentResult, fingerprint: str) -> None:
+    """Keep what this run found (statuses, messages, answers' digests) beside the graded notebooks."""
+    run_record_path(root, result.student).write_text(json.dumps({"fingerprint": fingerprint,
+                                                                "result": asdict(result)}, indent=1))
+
+
+def read_run(root: Path, student: str) -> tuple[str, StudentResult] | None:
+    """(fingerprint, result) of the last run that graded ``student``, if any."""
+    try:
+        saved = json.loads(run_record_path(root, student).read_text())
+        notebooks = [NotebookResult(n["name"], n["status"], n["message"], [CellResult(**c) for c in n["cells"]])
+                     for n in saved["result"]["notebooks"]]
+        return saved["fingerprint"], StudentResult(saved["result"]["student"], notebooks, saved["result"]["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def load_config(root: Path) -> Config:
@@ -209,8 +234,9 @@ def cell_results(notebook) -> list[CellResult]:
             message = failure_message(cell) if cell.cell_type == "code" and not is_solution(cell) else ""
             if score == 0 and is_solution(cell):
                 message = "no response"
+            answer = hashlib.sha256(cell.source.encode()).hexdigest() if is_solution(cell) else ""
             results.append(CellResult(cell.metadata.nbgrader.grade_id, float(score or 0), max_score,
-                                      cell_status(cell, score, max_score), message))
+                                      cell_status(cell, score, max_score), message, answer))
     return results
 
 
@@ -266,8 +292,10 @@ def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: 
     return StudentResult(student, results, time.monotonic() - started, start_seconds)
 
 
-def record(root: Path, result: StudentResult, config: Config) -> None:
-    """Save one student's scores to the gradebook, as nbgrader's autograder does."""
+def record(root: Path, result: StudentResult, config: Config, previous: StudentResult | None = None) -> None:
+    """Save one student's scores to the gradebook, as nbgrader's autograder does; but an answer
+    graded by hand that is the same as in the ``previous`` run keeps its grade and comment and
+    is not put back in the queue for grading by hand (nbgrader would put it back)."""
     folder = root / "autograded" / result.student / ASSIGNMENT
     with Gradebook(db_url(root)) as gradebook, warnings.catch_warnings():
         # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
@@ -283,6 +311,31 @@ def record(root: Path, result: StudentResult, config: Config) -> None:
         resources = resources_for(root, result.student, notebook_result.name, folder)
         for preprocessor in (SaveAutoGrades, AssignLatePenalties):
             notebook, resources = preprocessor(config=config)(notebook, resources)
+    keep_hand_grades(root, result, previous)
+
+
+def unchanged_answers(result: StudentResult, previous: StudentResult | None) -> set[tuple[str, str]]:
+    """(notebook, grade_id) of the answers that are the same as in the previous run."""
+    if previous is None:
+        return set()
+    before = {(n.name, c.grade_id): c.answer for n in previous.notebooks for c in n.cells if c.answer}
+    return {(n.name, c.grade_id) for n in result.notebooks for c in n.cells
+            if c.answer and before.get((n.name, c.grade_id)) == c.answer}
+
+
+def keep_hand_grades(root: Path, result: StudentResult, previous: StudentResult | None) -> None:
+    unchanged = unchanged_answers(result, previous)
+    if not unchanged:
+        return
+    with Gradebook(db_url(root)) as gradebook:
+        for name, cell in unchanged:
+            try:
+                grade = gradebook.find_grade(cell, Path(name).stem, ASSIGNMENT, result.student)
+            except MissingEntry:
+                continue
+            if grade.manual_score is not None:
+                grade.needs_manual_grade = False
+        gradebook.db.commit()
 
 
 def zero_notebook(root: Path, student: str, name: str) -> None:

@@ -1,30 +1,40 @@
 """Feedback for students: feedback/<student>/<assignment>/<notebook>.html.
 
-nbgrader's ``generate_feedback`` renders the graded notebook as it is, hidden tests
-included: their source, and the tracebacks of the ones that failed, which quote it.
-This renders the same page with nbgrader's own feedback template and preprocessors,
-after removing the hidden tests' source and cutting their tracebacks down to the
-error's type and message.
+The pages are made by nbgrader's own ``generate_feedback``, configured in nbgrader_config.py
+with the preprocessors below, so every route gives the same page: `make feedback`,
+`make grade`, `nbgrader generate_feedback` and formgrader's *Generate Feedback* button.
+Out of the box nbgrader renders the graded notebook as it is: the hidden tests' source,
+the tracebacks that quote it, "0.0 / 2.0" for an answer nobody has graded yet, and maths
+that needs MathJax from a CDN. Here:
+
+- the hidden tests' source is removed and their tracebacks cut to 'Type: message';
+- scores and comments come from the gradebook (nbgrader's GetGrades), and an answer that
+  waits to be graded by hand says so;
+- the maths is rendered to MathML when the page is written, so it shows offline.
+
+A notebook that could not be graded (missing, not a notebook) gets a page saying why.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import re
 from pathlib import Path
 
 import nbformat
-import nbgrader
-from nbconvert import HTMLExporter
+from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import is_grade, is_solution
-from traitlets.config import Config
-
-from penguin_course.autograde import StudentResult, db_url
-from penguin_course.paths import ASSIGNMENT
+from traitlets import Bool
 
 HIDDEN = "### BEGIN HIDDEN TESTS"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PENDING = "Waiting to be graded by hand: the score shown here is not final."
+# $$display$$ first, then $inline$ (not an escaped \$, not spanning paragraphs)
+MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$", re.S)
 
 
 def is_test(cell) -> bool:
@@ -32,12 +42,17 @@ def is_test(cell) -> bool:
     return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
 
 
-class HideHiddenTestErrors(Preprocessor):
+class CoursePreprocessor(Preprocessor):
+    # nbconvert's preprocessors are off unless enabled; nbgrader registers its list by class
+    enabled = Bool(True).tag(config=True)
+
+
+class HideHiddenTestErrors(CoursePreprocessor):
     """Reduce the error outputs of cells with hidden tests to 'Type: message' (no traceback)."""
 
     def preprocess_cell(self, cell, resources, index):
         if is_test(cell) and HIDDEN in cell.source:
-            for output in cell.outputs:
+            for output in cell.get("outputs", []):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}".rstrip(": ")]
         return cell, resources
@@ -51,17 +66,69 @@ class ClearHiddenTestsOfTests(ClearHiddenTests):
         return super().preprocess_cell(cell, resources, index) if is_test(cell) else (cell, resources)
 
 
-def exporter() -> HTMLExporter:
-    """nbgrader's feedback page (template and stylesheet), as its GenerateFeedback sets it up."""
-    package = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
-    config = Config()
-    config.HTMLExporter.template_name = "feedback"
-    config.HTMLExporter.extra_template_basedirs = [str(package / "templates")]
-    config.HTMLExporter.extra_template_paths = [str(package / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    html_exporter = HTMLExporter(config=config)
-    for preprocessor in (HideHiddenTestErrors, ClearHiddenTestsOfTests, GetGrades, CSSHTMLHeaderPreprocessor):
-        html_exporter.register_preprocessor(preprocessor(config=config), enabled=True)
-    return html_exporter
+def mathml(markdown: str) -> str:
+    """``markdown`` with its $…$ and $$…$$ maths as MathML, which browsers render without MathJax."""
+    def convert(match: re.Match) -> str:
+        display, inline = match.groups()
+        try:
+            rendered = latex_to_mathml((display or inline).strip(), display="block" if display else "inline")
+        except Exception:  # maths latex2mathml cannot read stays as it was written
+            return match.group(0)
+        return rendered.replace("\n", "")
+    return MATH.sub(convert, markdown)
+
+
+class MathToMathML(CoursePreprocessor):
+    """Render the maths of markdown cells to MathML (the template then loads no MathJax)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown" and "$" in cell.source:
+            cell.source = mathml(cell.source)
+        return cell, resources
+
+
+class MarkHandGrading(CoursePreprocessor):
+    """Say which answers wait to be graded by hand (after GetGrades, which puts in scores and
+    comments): on the answer, beside the grader's comment, and at the top of the page."""
+
+    def preprocess(self, nb, resources):
+        meta = resources["nbgrader"]
+        pending = []
+        with Gradebook(meta["db_url"]) as gradebook:
+            for cell in nb.cells:
+                if not is_grade(cell):
+                    continue
+                try:
+                    grade = gradebook.find_grade(cell.metadata.nbgrader.grade_id, meta["notebook"],
+                                                 meta["assignment"], meta["student"])
+                except MissingEntry:
+                    continue
+                if grade.needs_manual_grade:
+                    pending.append(cell)
+                    comment = cell.metadata.nbgrader.get("comment")
+                    cell.metadata.nbgrader["comment"] = f"**{PENDING}**" + (f"\n\n{comment}" if comment else "")
+        if pending:
+            count = f"{len(pending)} answer{'s' if len(pending) > 1 else ''}"
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+                f"**{count} of this notebook wait{'s' if len(pending) == 1 else ''} to be graded by hand**: "
+                f"the score above will change when {'it is' if len(pending) == 1 else 'they are'} graded."))
+        return nb, resources
+
+
+# nbgrader_config.py gives these to nbgrader's GenerateFeedback, in this order.
+PREPROCESSORS = [HideHiddenTestErrors, ClearHiddenTestsOfTests, MathToMathML, GetGrades, MarkHandGrading,
+                 CSSHTMLHeaderPreprocessor]
+
+
+def nbgrader_templates() -> Path:
+    import nbgrader
+
+    return Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates"
+
+
+def template_dirs() -> list[str]:
+    """Where nbconvert looks for the feedback template: the course's first (it drops MathJax), then nbgrader's."""
+    return [str(TEMPLATES), str(nbgrader_templates())]
 
 
 def not_graded_page(notebook: str, status: str, message: str) -> str:
@@ -70,23 +137,10 @@ def not_graded_page(notebook: str, status: str, message: str) -> str:
             f"<strong>{html.escape(status)}</strong>.</p><p>{html.escape(message)}</p></body></html>")
 
 
-def write(root: Path, result: StudentResult, html_exporter: HTMLExporter | None = None) -> list[Path]:
-    """Write the feedback pages of one graded student; the paths written."""
-    html_exporter = html_exporter or exporter()
-    autograded = root / "autograded" / result.student / ASSIGNMENT
-    folder = root / "feedback" / result.student / ASSIGNMENT
+def write_not_graded(folder: Path, notebook: str, status: str, message: str) -> Path:
+    """The page of a notebook that could not be graded (nbgrader writes none for it)."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for notebook in result.notebooks:
-        page = folder / f"{Path(notebook.name).stem}.html"
-        graded = autograded / notebook.name
-        if graded.exists() and notebook.status not in ("missing notebook", "invalid notebook"):
-            resources = {"nbgrader": {"notebook": Path(notebook.name).stem, "assignment": ASSIGNMENT,
-                                      "student": result.student, "db_url": db_url(root)}}
-            body, _ = html_exporter.from_notebook_node(nbformat.read(graded, as_version=4), resources=resources)
-        else:
-            body = not_graded_page(notebook.name, notebook.status, notebook.message)
-        page.write_text(body)
-        os.chmod(page, 0o644)
-        written.append(page)
-    return written
+    page = folder / f"{Path(notebook).stem}.html"
+    page.write_text(not_graded_page(notebook, status, message))
+    os.chmod(page, 0o644)
+    return page

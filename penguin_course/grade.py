@@ -2,24 +2,20 @@
 
 Every student under submitted/ is graded in parallel worker processes (one per core by
 default; see ``autograde``), and the scores are saved to the gradebook by this process
-alone, as each student finishes. Then it writes:
-
-- grades.csv: ``nbgrader export``, one row per student;
-- grades-by-test.csv: one row per student, notebook and graded cell, with a status;
-- feedback/<student>/<assignment>/*.html: what each student sees, without the hidden tests;
-- report.html: the class's scores, the passes per test, and what could not be graded.
+alone, as each student finishes. Then every output is written from the gradebook
+(``refresh``): grades.csv, grades-by-test.csv, the feedback pages and report.html.
 
 A student whose submission and the exercises have not changed since the last run is not
-graded again (``force`` grades everyone).
+graded again (``force`` grades everyone). Grading a student again keeps the hand grade of
+every written answer that did not change.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -27,32 +23,38 @@ from nbgrader.api import Gradebook, MissingEntry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from penguin_course import feedback, release, report, sandbox
-from penguin_course.autograde import (MANUAL, CellResult, NotebookResult, StudentResult, db_url, grade_submission,
-                                      load_config, record)
-from penguin_course.nbgrader_cli import nbgrader
-from penguin_course.notebooks import grade_id, is_autograded_test, nbgrader_meta, read
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT
+from penguin_course import release, sandbox, system
+from penguin_course.autograde import (MANUAL, CellResult, StudentResult, db_url, grade_submission, load_config,
+                                      read_run, record, save_run)
+from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
+from penguin_course.refresh import BY_TEST_COLUMNS, course_cells, refresh  # noqa: F401  (the CSV's columns)
 
-BY_TEST_COLUMNS = ["student_id", "notebook", "grade_id", "score", "max_score", "status"]
 TIME_LIMIT = 180  # seconds per notebook: the reference solution needs about 10 s
-RESULT_FILE = "grading.json"  # in autograded/<student>/<assignment>/: what the last run found
 
 
 class GraderError(RuntimeError):
-    """The grader itself failed (not a submission): `make grade` exits non-zero."""
+    """The grader itself failed, or was asked to grade nothing: `make grade` exits non-zero."""
 
 
 def graded_cells(root: Path) -> list[tuple[str, str, float, bool]]:
     """(notebook, grade_id, points, autograded?) of every graded cell of the source notebooks."""
-    return [(name, grade_id(cell), float(nbgrader_meta(cell)["points"]), is_autograded_test(cell))
-            for name in NOTEBOOKS
-            for cell in read(root / "source" / ASSIGNMENT / name).cells
-            if nbgrader_meta(cell).get("grade")]
+    return course_cells(root)
 
 
 def students(submitted_dir: Path) -> list[str]:
     return sorted(path.name for path in submitted_dir.iterdir() if path.is_dir()) if submitted_dir.is_dir() else []
+
+
+def check_submissions(submitted_dir: Path) -> list[str]:
+    """The students of ``submitted_dir``; GraderError, before anything is written, if there are none."""
+    layout = f"{submitted_dir}/<student id>/{ASSIGNMENT}/<notebook>.ipynb"
+    if not submitted_dir.is_dir():
+        raise GraderError(f"there is no folder {submitted_dir}: submissions are expected as {layout} "
+                          "(make collect puts them there); nothing was graded or changed")
+    everyone = students(submitted_dir)
+    if not everyone:
+        raise GraderError(f"{submitted_dir} holds no submission: expected {layout}; nothing was graded or changed")
+    return everyone
 
 
 def fingerprint(root: Path, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool) -> str:
@@ -64,21 +66,10 @@ def fingerprint(root: Path, submitted_dir: Path, student: str, time_limit: float
     return digest.hexdigest()
 
 
-def result_path(root: Path, student: str) -> Path:
-    return root / "autograded" / student / ASSIGNMENT / RESULT_FILE
-
-
-def load_result(root: Path, student: str, digest: str) -> StudentResult | None:
+def unchanged_result(root: Path, student: str, digest: str) -> StudentResult | None:
     """The result of the last run, if it graded exactly what is there now."""
-    try:
-        saved = json.loads(result_path(root, student).read_text())
-    except (OSError, ValueError):
-        return None
-    if saved.get("fingerprint") != digest:
-        return None
-    notebooks = [NotebookResult(n["name"], n["status"], n["message"], [CellResult(**c) for c in n["cells"]])
-                 for n in saved["result"]["notebooks"]]
-    return StudentResult(saved["result"]["student"], notebooks, saved["result"]["seconds"])
+    run = read_run(root, student)
+    return run[1] if run is not None and run[0] == digest else None
 
 
 def complete(result: StudentResult, cells: list[tuple[str, str, float, bool]]) -> StudentResult:
@@ -88,21 +79,6 @@ def complete(result: StudentResult, cells: list[tuple[str, str, float, bool]]) -
             notebook.cells = [CellResult(cell, 0.0, points, notebook.status, notebook.message)
                               for name, cell, points, _ in cells if name == notebook.name]
     return result
-
-
-def by_test(results: list[StudentResult]) -> pd.DataFrame:
-    rows = [(result.student, notebook.name, cell.grade_id, cell.score, cell.max_score, cell.status)
-            for result in results for notebook in result.notebooks for cell in notebook.cells]
-    # Workers finish in any order: sort, so that every run writes the same table.
-    table = pd.DataFrame(rows, columns=BY_TEST_COLUMNS).sort_values(["student_id", "notebook"], kind="stable")
-    return table.reset_index(drop=True)
-
-
-def notebook_statuses(results: list[StudentResult]) -> pd.DataFrame:
-    """Each notebook's status ("" if it ran to the end) and message (why not, or the name it was found under)."""
-    rows = [(result.student, notebook.name, notebook.status, notebook.message)
-            for result in results for notebook in result.notebooks]
-    return pd.DataFrame(rows, columns=["student_id", "notebook", "status", "message"])
 
 
 def summary(table: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
@@ -126,30 +102,29 @@ def check_sandbox(sandboxed: bool, console: Console) -> None:
                       "can read or change the course, the gradebook and other students' work.")
         return
     try:
+        system.ensure(system.BUBBLEWRAP, echo=console.print)
         sandbox.check()
-    except sandbox.SandboxUnavailable as error:
+    except (system.InstallFailed, sandbox.SandboxUnavailable) as error:
         raise GraderError(f"cannot grade safely: {error}") from None
 
 
 def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: int | None = None,
                 force: bool = False, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
-                console: Console | None = None) -> pd.DataFrame:
-    """Grade every student of ``submitted_dir`` (default: submitted/); the grades-by-test table.
+                console: Console | None = None, only: list[str] | None = None) -> pd.DataFrame:
+    """Grade every student of ``submitted_dir`` (default: submitted/; ``only`` some of them), then
+    write every output from the gradebook; the grades-by-test table of the whole gradebook.
     Student code runs in a sandbox (``sandbox``) unless ``sandboxed`` is False."""
     submitted_dir = submitted_dir or root / "submitted"
     console = console or Console(stderr=True)
+    everyone = [student for student in check_submissions(submitted_dir) if only is None or student in only]
     check_sandbox(sandboxed, console)
     release.generate(root)  # records the assignment and its test cells in the gradebook
     config = load_config(root)
     cells = graded_cells(root)
-    everyone = students(submitted_dir)
-    results, pending = [], {}
+    pending = {}
     for student in everyone:
         digest = fingerprint(root, submitted_dir, student, time_limit, sandboxed)
-        previous = None if force else load_result(root, student, digest)
-        if previous is not None:
-            results.append(previous)
-        else:
+        if force or unchanged_result(root, student, digest) is None:
             pending[student] = digest
     if pending:
         console.print(f"grading {len(pending)} of {len(everyone)} students ({len(everyone) - len(pending)} unchanged)")
@@ -159,30 +134,24 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
     with Progress(*columns, console=console, transient=True) as progress, \
             ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
         task = progress.add_task("grading", total=len(pending))
-        pages = feedback.exporter()
+        # the last run's record, read before the workers replace autograded/: which answers changed
+        previous = {student: run[1] for student in pending if (run := read_run(root, student)) is not None}
         futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit, sandboxed): student
                    for student in pending}
         for future in as_completed(futures):
             student = futures[future]
             try:
                 result = complete(future.result(), cells)
-                record(root, result, config)  # the only writer of the gradebook
-                feedback.write(root, result, pages)
+                record(root, result, config, previous.get(student))  # the only writer of the gradebook
+                save_run(root, result, pending[student])
             except Exception as error:  # a fault of the grader, not of the submission
                 failures.append(f"{student}: {type(error).__name__}: {error}")
                 progress.advance(task)
                 continue
-            result_path(root, student).write_text(json.dumps({"fingerprint": pending[student],
-                                                              "result": asdict(result)}, indent=1))
-            results.append(result)
             score = sum(c.score for n in result.notebooks for c in n.cells)
             progress.console.print(f"graded {student} in {result.seconds:.0f} s: {score:g} points")
             progress.advance(task)
-    table = by_test(results)
-    table.to_csv(root / "grades-by-test.csv", index=False)
-    nbgrader("export", f"--to={root / 'grades.csv'}", root=root)
-    autograded = {(name, cell) for name, cell, _, is_test in cells if is_test}
-    report.write(table, notebook_statuses(results), autograded, root / "report.html")
+    table = refresh(root)
     if failures:
         raise GraderError("the grader failed for " + "; ".join(failures))
     return table
@@ -205,5 +174,50 @@ def scores(root: Path = ROOT) -> pd.DataFrame:
 
 
 def demo(root: Path = ROOT, **options) -> pd.DataFrame:
-    """Grade the demo class that the repository ships; the grades-by-test table."""
-    return grade_class(root, root / DEMO_SUBMISSIONS.relative_to(ROOT), **options)
+    """Grade the demo class that the repository ships, as `make grade` grades a class: its students
+    are copied into submitted/ (where formgrader and nbgrader look for submissions) and graded
+    there, beside any other student; the grades-by-test table of the demo students."""
+    shipped = root / DEMO_SUBMISSIONS.relative_to(ROOT)
+    names = students(shipped)
+    for student in names:
+        destination = root / "submitted" / student
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(shipped / student, destination)
+    table = grade_class(root, only=names, **options)
+    return table[table["student_id"].isin(names)].reset_index(drop=True)
+
+
+GENERATED = ["gradebook.db", "autograded", "feedback", "grades.csv", "grades-by-test.csv", "report.html"]
+
+
+def hand_grades(root: Path = ROOT) -> int:
+    """How many scores and comments in the gradebook were given by hand (formgrader)."""
+    if not (root / "gradebook.db").exists():
+        return 0
+    from nbgrader.api import Comment, Grade
+
+    with Gradebook(db_url(root)) as gradebook:
+        return (gradebook.db.query(Grade).filter(Grade.manual_score.isnot(None)).count()
+                + gradebook.db.query(Comment).filter(Comment.manual_comment.isnot(None),
+                                                     Comment.manual_comment != "").count())
+
+
+def clean(root: Path = ROOT, force: bool = False) -> list[str]:
+    """Remove what grading and the demo generate; refuse, removing nothing, while the gradebook
+    holds grades given by hand (unless ``force``): they exist nowhere else."""
+    given_by_hand = hand_grades(root)
+    if given_by_hand and not force:
+        raise GraderError(f"the gradebook holds {given_by_hand} scores and comments given by hand, which exist "
+                          "nowhere else: nothing was removed (back up gradebook.db, or make clean FORCE=1)")
+    demo_copies = [path for path in (root / "submitted").glob("*") if path.name in students(root / DEMO_SUBMISSIONS.relative_to(ROOT))]
+    removed = []
+    for path in [root / name for name in GENERATED] + demo_copies:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        removed.append(str(path.relative_to(root)))
+    return removed

@@ -99,3 +99,11 @@ def restore_tests(submitted: nbformat.NotebookNode, source: nbformat.NotebookNod
         if original is not None and not is_solution(cell):
             cell.source = original.source
     return notebook
+
+
+def graded_cells(source_dir: Path, notebooks: list[str]) -> list[tuple[str, str, float, bool]]:
+    """(notebook, grade_id, points, autograded?) of every graded cell of the source notebooks."""
+    return [(name, grade_id(cell), float(nbgrader_meta(cell)["points"]), is_autograded_test(cell))
+            for name in notebooks
+            for cell in read(source_dir / name).cells
+            if nbgrader_meta(cell).get("grade")]

@@ -1,0 +1,58 @@
+"""Bring submissions to submitted/<student id>/<assignment>/, where `make grade` grades them.
+
+- Through nbgrader's exchange (`make collect`): ``nbgrader collect``, taking each student's
+  latest submission.
+- From a learning platform (`make zip-collect ARCHIVE=path`): the notebooks downloaded from
+  it, as one zip (or folder) for the class or one per student, go through nbgrader's own
+  ``zip_collect``. Each notebook must be named for its student, in one of two ways:
+
+      <student id>_<notebook>.ipynb     e.g. ada_1-inspect-dataset.ipynb
+      <student id>/<notebook>.ipynb     e.g. ada/1-inspect-dataset.ipynb (a folder, or a zip, per student)
+
+  The student id is everything before the first "_" (or the folder's name); it cannot hold
+  "_" or "/". nbgrader_config.py holds the pattern (FileNameCollectorPlugin.named_regexp).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from penguin_course.autograde import load_config
+from penguin_course.nbgrader_cli import nbgrader
+from penguin_course.paths import ASSIGNMENT, ROOT
+
+class CollectError(RuntimeError):
+    pass
+
+
+def collect(root: Path = ROOT) -> str:
+    """``nbgrader collect --update``: every student's latest submission from the exchange."""
+    return nbgrader("collect", ASSIGNMENT, "--update", root=root)
+
+
+def zip_collect(archive: Path, root: Path = ROOT) -> tuple[list[str], list[str]]:
+    """Collect the notebooks of ``archive`` (a zip, or a folder of notebooks and zips) into
+    submitted/; (the students in submitted/, the files skipped because their names do not
+    follow the pattern: they are listed, not guessed at)."""
+    if not archive.exists():
+        raise CollectError(f"{archive} does not exist: give a zip file or a folder of the students' notebooks "
+                           "(ARCHIVE=path)")
+    pattern = load_config(root).FileNameCollectorPlugin.named_regexp
+    if not pattern:
+        raise CollectError("nbgrader_config.py sets no FileNameCollectorPlugin.named_regexp: zip_collect cannot "
+                           "tell the students apart")
+    downloaded = root / "downloaded" / ASSIGNMENT
+    incoming = downloaded / "archive"
+    if incoming.exists():
+        shutil.rmtree(incoming)
+    if archive.is_dir():
+        shutil.copytree(archive, incoming)
+    else:
+        incoming.mkdir(parents=True)
+        shutil.copy2(archive, incoming / archive.name)
+    log = nbgrader("zip_collect", ASSIGNMENT, "--force", root=root)
+    skipped = [Path(path).relative_to(downloaded / "extracted").as_posix()
+               for path in re.findall(r"Skipped submission with no match information provided: (.*)", log)]
+    return sorted(path.parent.name for path in (root / "submitted").glob(f"*/{ASSIGNMENT}")), skipped

@@ -1,0 +1,89 @@
+"""nbgrader's exchange: the shared folder through which students fetch assignments, submit
+them and fetch their feedback in JupyterLab's *Assignments* tab (`make exchange`).
+
+nbgrader expects the folder to exist and be writable by every student, and each student's
+Jupyter to know the course and where the folder is; it sets up neither. This creates the
+folder and writes the students' side of the setting where their Jupyter reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from penguin_course.autograde import load_config
+from penguin_course.nbgrader_cli import nbgrader
+from penguin_course.paths import ASSIGNMENT, ROOT
+
+# Everyone may create their own entries, and only remove their own (as /tmp): a student
+# cannot delete the course's folder in it.
+EXCHANGE_MODE = 0o1777
+
+
+class ExchangeError(RuntimeError):
+    pass
+
+
+def settings(root: Path = ROOT) -> tuple[str, Path]:
+    """The course id and the exchange folder, as nbgrader_config.py sets them."""
+    config = load_config(root)
+    return config.CourseDirectory.course_id, Path(config.Exchange.root)
+
+
+def student_config_path() -> Path:
+    """The Jupyter configuration of this environment: every user who runs Jupyter from it reads it."""
+    return Path(sys.prefix) / "etc" / "jupyter" / "nbgrader_config.py"
+
+
+def student_config(course_id: str, exchange: Path) -> str:
+    return (f'"""Written by `make exchange`: where students find the course in the Assignments tab."""\n'
+            f"c = get_config()  # noqa: F821\n"
+            f"c.CourseDirectory.course_id = {course_id!r}\n"
+            f"c.Exchange.root = {str(exchange)!r}\n")
+
+
+def create(root: Path = ROOT, config_path: Path | None = None) -> tuple[Path, Path]:
+    """Create the exchange folder (open to every student) and the students' configuration;
+    (exchange folder, configuration file)."""
+    course_id, exchange = settings(root)
+    try:
+        exchange.mkdir(parents=True, exist_ok=True)
+        os.chmod(exchange, EXCHANGE_MODE)
+    except PermissionError:
+        raise ExchangeError(f"cannot create the exchange {exchange}: run `sudo make exchange`, or choose a "
+                            f"folder you can write with NBGRADER_EXCHANGE=/path make exchange") from None
+    config_path = config_path or student_config_path()
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(student_config(course_id, exchange))
+    return exchange, config_path
+
+
+def release_assignment(root: Path = ROOT, force: bool = False) -> str:
+    """``nbgrader release_assignment``: put release/ in the exchange, for students to fetch."""
+
+    _, exchange = settings(root)
+    if not exchange.is_dir():
+        raise ExchangeError(f"there is no exchange at {exchange}: run `make exchange` first")
+    return nbgrader("release_assignment", ASSIGNMENT, *(["--force"] if force else []), root=root)
+
+
+def release_feedback(root: Path = ROOT) -> list[str]:
+    """``nbgrader release_feedback``: put each student's feedback pages in the exchange, where the
+    student fetches them in the Assignments tab; the students whose feedback was released.
+
+    Only work submitted through the exchange can be returned through it (nbgrader files the
+    pages under a secret of the submission); the feedback of work that came another way stays
+    in feedback/ for the instructor to hand out."""
+    folders = sorted(path.parent for path in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
+    if not folders:
+        raise ExchangeError(f"there is no feedback in {root / 'feedback'}: run `make grade` or `make feedback` first")
+    students = sorted({folder.parent.name for folder in folders})
+    returnable = [s for s in students if (root / "feedback" / s / ASSIGNMENT / "submission_secret.txt").is_file()]
+    if not returnable:
+        raise ExchangeError("no feedback to release through the exchange: none of the graded work was submitted "
+                            "through it (hand out feedback/<student>/ another way)")
+    others = sorted(set(students) - set(returnable))
+    nbgrader("release_feedback", ASSIGNMENT, *([f"--CourseDirectory.student_id_exclude={','.join(others)}"]
+                                               if others else []), root=root)
+    return returnable

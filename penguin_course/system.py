@@ -1,0 +1,65 @@
+"""System programs the course needs beyond Python: installed with apt when missing.
+
+Grading needs bubblewrap (the sandbox) and the browser tests need Chromium. Neither is on
+PyPI, so `make demo`, `make grade` and `make test` install them the way an instructor would
+by hand: `apt-get install` (with sudo unless root). Where that cannot work (no apt, no sudo
+rights, no network), they stop with the one command to run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SystemProgram:
+    command: str  # the program that must be on PATH
+    package: str  # the Debian/Ubuntu package that provides it
+    purpose: str
+    other_systems: str = ""  # how to install it without apt
+
+
+BUBBLEWRAP = SystemProgram("bwrap", "bubblewrap", "the sandbox that grading runs student code in",
+                           "Fedora: sudo dnf install bubblewrap")
+CHROMIUM = SystemProgram("chromium", "chromium", "the browser that the browser tests drive")
+
+
+class InstallFailed(RuntimeError):
+    pass
+
+
+def apt_command(*args: str) -> list[str]:
+    """apt-get with sudo, unless this is root already."""
+    return (["sudo"] if os.geteuid() != 0 else []) + ["apt-get", *args]
+
+
+def one_step(program: SystemProgram) -> str:
+    step = " ".join(apt_command("install", "-y", program.package))
+    return f"`{step}`" + (f" ({program.other_systems})" if program.other_systems else "")
+
+
+def ensure(program: SystemProgram, echo=print) -> str:
+    """The path of ``program``, installed with apt first if it is missing; InstallFailed naming
+    the one step to take if that does not work."""
+    found = shutil.which(program.command)
+    if found:
+        return found
+    if shutil.which("apt-get") is None:
+        raise InstallFailed(f"{program.command} ({program.purpose}) is not installed and there is no apt-get "
+                            f"here: install the package {program.package} yourself, e.g. {one_step(program)}")
+    echo(f"{program.command} ({program.purpose}) is missing: installing the package {program.package} with apt-get")
+    for args in (("update", "-qq"), ("install", "-y", "-qq", program.package)):
+        # sudo asks for a password on the terminal, as it would by hand
+        run = subprocess.run(apt_command(*args), capture_output=True, text=True)
+        if run.returncode != 0:
+            detail = (run.stderr.strip().splitlines() or run.stdout.strip().splitlines() or ["no message"])[-1]
+            raise InstallFailed(f"{program.command} ({program.purpose}) is not installed, and "
+                                f"`{' '.join(apt_command(*args))}` failed ({detail}): run {one_step(program)}")
+    found = shutil.which(program.command)
+    if found is None:
+        raise InstallFailed(f"apt-get installed {program.package} but {program.command} is still not on PATH: "
+                            f"check {one_step(program)}")
+    return found

@@ -1,0 +1,137 @@
+"""A student's check of a notebook before submitting: `make validate NOTEBOOK=path`.
+
+It runs the notebook as the grader will: in a fresh kernel, top to bottom, in the notebook's
+own folder, within the grader's time limit, with the test cells as they were handed out
+(a test the student edited or deleted is put back, as the grader puts it back). It prints
+every check that fails and exits non-zero if any does. nbgrader's own ``validate`` prints
+"VALIDATION FAILED" and still exits 0, so a script cannot rely on it.
+
+Only the visible tests run here: the hidden ones run when the notebook is graded.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader.utils import determine_grade
+
+from penguin_course.execute import GRADING_ENV, failure_message
+from penguin_course.notebooks import STUB, TEXT_STUB, grade_id, is_autograded_test, is_solution, read, restore_tests
+from penguin_course.paths import NOTEBOOKS, RELEASE
+from penguin_course.submissions import InvalidNotebook, normalised, read_notebook
+
+TIME_LIMIT = 180  # seconds for the whole notebook, as when it is graded
+CELL_TIME_LIMIT = 300  # seconds per cell (nbgrader_config.py's Execute.timeout)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    message: str = ""
+
+
+def released_copy(path: Path, release_dir: Path = RELEASE) -> Path | None:
+    """The notebook as it was handed out, if ``path`` is one of the assignment's (by name)."""
+    for name in NOTEBOOKS:
+        if normalised(path.name) == normalised(name) and (release_dir / name).is_file():
+            return release_dir / name
+    return None
+
+
+def with_released_tests(notebook, released) -> tuple[nbformat.NotebookNode, list[Check]]:
+    """The notebook with its test cells as handed out; a failed check for each test cell it lacks."""
+    present = {grade_id(cell) for cell in notebook.cells}
+    deleted = [Check(grade_id(cell), False, "this test cell was deleted: the grader puts it back and runs it")
+               for cell in released.cells if is_autograded_test(cell) and grade_id(cell) not in present]
+    return restore_tests(notebook, released), deleted
+
+
+def unanswered(notebook) -> list[Check]:
+    """The answer cells still holding the stub they were handed out with."""
+    return [Check(grade_id(cell), False, "not answered yet")
+            for cell in notebook.cells
+            if is_solution(cell) and (STUB in cell.source or TEXT_STUB in cell.source)]
+
+
+def working_copy(folder: Path, scratch: Path, release_dir: Path) -> None:
+    """What the grader runs a notebook beside: the student's files, then the assignment's own
+    (the dataset, the tests' helpers) over them. The student's folder is left as it is."""
+    for source in (folder, release_dir):
+        if source.is_dir():
+            for path in source.iterdir():
+                if path.is_file() and path.suffix != ".ipynb":
+                    shutil.copy2(path, scratch / path.name)
+
+
+def run(notebook, folder: Path, time_limit: float = TIME_LIMIT) -> str:
+    """Execute ``notebook`` in place in a fresh kernel in ``folder``; "" or why it stopped early."""
+    deadline = time.monotonic() + time_limit
+    client = NotebookClient(notebook, timeout=CELL_TIME_LIMIT, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}})
+    client.extra_arguments = ["--IPKernelApp.log_level=ERROR"]  # the kernel's own log is not the notebook's
+    client.timeout_func = lambda cell: max(1, int(min(CELL_TIME_LIMIT, deadline - time.monotonic())))
+    try:
+        client.execute(env={**os.environ, **GRADING_ENV})
+    except CellTimeoutError:
+        return f"the notebook ran past the grader's time limit ({time_limit:g} s): the cells after it do not count"
+    except DeadKernelError:
+        return "the kernel died (the notebook crashed Python or ran out of memory)"
+    return ""
+
+
+def hidden_only(cell) -> bool:
+    """A test cell whose checks are all hidden: it is empty here, and checks nothing until graded."""
+    try:
+        return not ast.parse(cell.source).body
+    except SyntaxError:
+        return False
+
+
+def validate(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path = RELEASE) -> tuple[list[Check], str]:
+    """(the result of every check of the notebook at ``path``, why the run stopped early or "")."""
+    notebook = read_notebook(path)
+    checks = []
+    released = released_copy(path, release_dir)
+    if released is not None:
+        notebook, checks = with_released_tests(notebook, read(released))
+    with tempfile.TemporaryDirectory(prefix="penguin-validate-") as scratch:
+        working_copy(path.parent, Path(scratch), release_dir if released is not None else path.parent)
+        problem = run(notebook, Path(scratch), time_limit)
+    for cell in notebook.cells:
+        if is_autograded_test(cell) and not hidden_only(cell):
+            score, max_score = determine_grade(cell)
+            message = failure_message(cell) or ("not run" if problem and not cell.get("outputs") else "")
+            checks.append(Check(grade_id(cell), score >= max_score and not message, message))
+    return checks + unanswered(notebook), problem
+
+
+def main(path: Path, time_limit: float = TIME_LIMIT) -> int:
+    """Print the checks of the notebook at ``path``; 0 if every one passes, else 1."""
+    if not path.is_file():
+        print(f"{path}: no such notebook (give the path of a .ipynb file: make validate NOTEBOOK=path)")
+        return 2
+    try:
+        checks, problem = validate(path, time_limit)
+    except InvalidNotebook as error:
+        print(f"{path}: {error}")
+        return 1
+    for check in checks:
+        print(f"  {'PASS' if check.passed else 'FAIL'}  {check.name}" + (f": {check.message}" if check.message else ""))
+    if problem:
+        print(f"{path.name}: {problem}")
+    failed = [check for check in checks if not check.passed]
+    if failed or problem:
+        print(f"{path.name}: {len(failed)} of {len(checks)} checks fail: fix them, then validate again")
+        return 1
+    print(f"{path.name}: all {len(checks)} visible checks pass (the hidden tests run when it is graded)")
+    return 0
