@@ -8,7 +8,8 @@ In one run, on a scratch copy of the course with N copies of the reference solut
 (c) where a serial student's time goes: starting the sandbox and importing the libraries
     (once per student, in the zygote the kernels fork from), kernel starts and nbgrader's
     steps, the given code (setup cells, data, plots), the student's code, the tests, and
-    saving to the gradebook and writing feedback.
+    saving to the gradebook;
+(d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback).
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -28,7 +29,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import PythonExporter
 
-from penguin_course import feedback, grade
+from penguin_course import grade
+from penguin_course.refresh import refresh
 from penguin_course.autograde import StudentResult, grade_submission, load_config, record
 from penguin_course.execute import GRADING_ENV
 from penguin_course.notebooks import is_autograded_test, is_solution
@@ -98,7 +100,6 @@ def run(copies: int, workers: int) -> None:
         scripts = plain_scripts_seconds()
 
         config = load_config(root)
-        pages = feedback.exporter()
         serial_started = time.perf_counter()
         parts = []
         for student in grade.students(root / "submitted"):
@@ -106,8 +107,10 @@ def run(copies: int, workers: int) -> None:
             result = grade_submission(root, root / "submitted", student, grade.TIME_LIMIT)
             executed = time.perf_counter()
             record(root, result, config)
-            feedback.write(root, result, pages)
             parts.append((result, executed - started, time.perf_counter() - executed))
+        outputs_started = time.perf_counter()
+        refresh(root)  # once for the class: CSVs, feedback pages, report
+        outputs = time.perf_counter() - outputs_started
         serial = time.perf_counter() - serial_started
         per_student = serial / copies
 
@@ -127,7 +130,8 @@ def run(copies: int, workers: int) -> None:
         print(f"(c) where one student's {executing + saving:.1f} s go ({result.student}):")
         for kind, seconds in sorted(spent.items(), key=lambda item: -item[1]):
             print(f"    {kind:48s} {seconds:6.1f} s")
-        print(f"    {'gradebook and feedback pages':48s} {saving:6.1f} s")
+        print(f"    {'saving to the gradebook':48s} {saving:6.1f} s")
+        print(f"(d) the class's feedback pages, CSVs and report (make feedback): {outputs:.1f} s")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
