@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 
 from penguin_course import notebooks
 from penguin_course.execute import TestResult, run_notebook
-from penguin_course.paths import RELEASE, ROOT, SOURCE
+from penguin_course.paths import NOTEBOOKS, RELEASE, ROOT, SOURCE
 
 
 def grade_student_notebook(name: str, answers: dict[str, str]) -> dict[str, TestResult]:
@@ -28,3 +29,14 @@ def course_copy(tmp_path):
     shutil.copytree(ROOT / "source", tmp_path / "source")
     shutil.copy2(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     return tmp_path
+
+
+def hidden_test_lines() -> list[str]:
+    """The lines of the hidden tests that would give them away (not their comments and imports)."""
+    lines = []
+    for name in NOTEBOOKS:
+        for cell in notebooks.read(SOURCE / name).cells:
+            for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
+                lines += [line.strip() for line in region.splitlines()
+                          if len(line.strip()) > 12 and not line.strip().startswith(("#", "import "))]
+    return lines

@@ -2,7 +2,6 @@
 
 import filecmp
 import html
-import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +11,8 @@ import pytest
 from penguin_course import demo, grade, notebooks
 from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
 from penguin_course.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
+
+from course_tests.conftest import hidden_test_lines
 
 
 def test_demo_submissions_are_built_from_the_current_release(tmp_path):
@@ -79,16 +80,6 @@ def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
     serial = grade.demo(course_copy, workers=1, force=True)
     assert serial.equals(parallel)
     assert graded_notebook.stat().st_mtime_ns != graded_at, "force grades everyone again"
-
-
-def hidden_test_lines() -> list[str]:
-    lines = []
-    for name in NOTEBOOKS:
-        for cell in notebooks.read(SOURCE / name).cells:
-            for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
-                lines += [line.strip() for line in region.splitlines()
-                          if len(line.strip()) > 12 and not line.strip().startswith(("#", "import "))]
-    return lines
 
 
 @pytest.mark.slow

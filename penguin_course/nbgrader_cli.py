@@ -20,8 +20,10 @@ def nbgrader(*args: str, root: Path = ROOT) -> str:
     command = [sys.executable, "-m", "nbgrader", *args]
     # nbgrader calls the `alembic` command of its own environment to set up the gradebook.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    # nbgrader_config.py imports the course's tooling: this one, wherever the course folder is.
+    python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
     result = subprocess.run(command, cwd=root, capture_output=True, text=True,
-                            env={**os.environ, **GRADING_ENV, "PATH": path})
+                            env={**os.environ, **GRADING_ENV, "PATH": path, "PYTHONPATH": python_path})
     log = result.stdout + result.stderr
     if result.returncode != 0:
         raise NbgraderError(f"`nbgrader {' '.join(args)}` failed in {root} (exit {result.returncode}):\n{log}")

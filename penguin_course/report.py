@@ -22,7 +22,7 @@ import seaborn as sns  # noqa: E402
 
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from penguin_course.autograde import PASSED  # noqa: E402
+from penguin_course.autograde import MANUAL, PASSED  # noqa: E402
 
 
 def png(figure) -> str:
@@ -59,6 +59,21 @@ def problems(notebooks: pd.DataFrame) -> pd.DataFrame:
     return stopped.sort_values(["student_id", "notebook"])
 
 
+def hand_grading(table: pd.DataFrame, autograded: set[tuple[str, str]]) -> str:
+    """How far grading by hand has come: answers graded, and answers waiting (by student)."""
+    keys = pd.Series(list(zip(table["notebook"], table["grade_id"])), index=table.index, dtype=object)
+    written = table[~keys.isin(autograded)]
+    waiting = written[written["status"] == MANUAL]
+    done = int((written["status"] == "graded by hand").sum())
+    answers = lambda n: f"{n} written answer{'' if n == 1 else 's'}"  # noqa: E731
+    text = (f"<p>{answers(len(waiting))} wait{'s' if len(waiting) == 1 else ''} to be graded by hand "
+            f"(formgrader, then <code>make feedback</code>); {answers(done)} graded by hand.</p>")
+    if len(waiting):
+        per_student = waiting.groupby("student_id").size().rename("answers waiting").reset_index()
+        text += per_student.to_html(index=False, escape=True)
+    return text
+
+
 def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str]], path: Path) -> Path:
     """report.html from the grades-by-test table, each notebook's status and message, and the
     (notebook, grade_id) of the autograded tests (the written answers are not plotted)."""
@@ -72,6 +87,7 @@ def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[st
                         else problem_rows.to_html(index=False, escape=True))
         body = (f"<h2>Scores</h2><img alt='score distribution' src='data:image/png;base64,{score_distribution(auto)}'>"
                 f"<h2>Tests</h2><img alt='passes per test' src='data:image/png;base64,{passes_per_test(auto)}'>"
+                f"<h2>Grading by hand</h2>{hand_grading(table, autograded)}"
                 f"<h2>Submissions not graded, or not fully</h2>{problem_html}")
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>"
                     f"<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}"

@@ -1,0 +1,172 @@
+"""The loop around grading: hand grades reach every output, survive re-grading, and every
+route to feedback or autograding is safe; a command run the wrong way loses nothing."""
+
+import hashlib
+import html
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pandas as pd
+import pytest
+from nbgrader.api import Gradebook
+
+from course_tests.conftest import hidden_test_lines
+from penguin_course import demo, grade, notebooks
+from penguin_course.autograde import db_url
+from penguin_course.nbgrader_cli import nbgrader
+from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
+from penguin_course.refresh import HAND_GRADED, refresh
+
+pytestmark = pytest.mark.slow
+
+NB2, NB3, NB4 = "2-count-parameters", "3-test-performance", "4-improve-results"
+COMMENT = "Good reasoning; name the *bias* too."
+
+
+def digests(root):
+    """sha256 of every file that grading writes: the gradebook, the CSVs, the report, autograded/, feedback/."""
+    paths = [root / name for name in ("gradebook.db", "grades.csv", "grades-by-test.csv", "report.html")]
+    paths += sorted(p for folder in ("autograded", "feedback") for p in (root / folder).rglob("*") if p.is_file())
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course with two students graded: ada handed in the reference answers, bob the release untouched."""
+    root = tmp_path_factory.mktemp("course")
+    for folder in ("source", "release"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copy2(ROOT / "nbgrader_config.py", root)
+    for student, shipped in (("ada", demo.COMPLETE), ("bob", demo.UNTOUCHED)):
+        shutil.copytree(DEMO_SUBMISSIONS / shipped, root / "submitted" / student)
+    grade.grade_class(root, workers=2)
+    return root
+
+
+def grade_by_hand(root, student, notebook, cell, score, comment):
+    """What formgrader does when an instructor scores a written answer and comments on it."""
+    with Gradebook(db_url(root)) as gradebook:
+        given = gradebook.find_grade(cell, notebook, ASSIGNMENT, student)
+        given.manual_score = score
+        given.needs_manual_grade = False
+        gradebook.find_comment(cell, notebook, ASSIGNMENT, student).manual_comment = comment
+        gradebook.db.commit()
+
+
+def in_gradebook(root, student, notebook, cell):
+    with Gradebook(db_url(root)) as gradebook:
+        given = gradebook.find_grade(cell, notebook, ASSIGNMENT, student)
+        comment = gradebook.find_comment(cell, notebook, ASSIGNMENT, student)
+        return given.manual_score, given.needs_manual_grade, comment.manual_comment
+
+
+def by_test_row(root, student, notebook, cell):
+    table = pd.read_csv(root / "grades-by-test.csv")
+    row = table[(table.student_id == student) & (table.notebook == f"{notebook}.ipynb") & (table.grade_id == cell)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def page(root, student, notebook):
+    return html.unescape((root / "feedback" / student / ASSIGNMENT / f"{notebook}.html").read_text())
+
+
+def test_hand_grades_reach_every_output_without_running_student_code(course):
+    graded_notebooks = {p: p.stat().st_mtime_ns for p in (course / "autograded").rglob("*.ipynb")}
+    waiting = page(course, "ada", NB2)
+    assert "Waiting to be graded by hand" in waiting and "1 answer of this notebook waits to be graded" in waiting
+
+    grade_by_hand(course, "ada", NB2, "answer-hidden-size", 1.5, COMMENT)
+    grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
+    refresh(course)
+
+    row = by_test_row(course, "ada", NB2, "answer-hidden-size")
+    assert (row.score, row.max_score, row.status) == (1.5, 2.0, HAND_GRADED)
+    assert by_test_row(course, "ada", NB4, "answer-improvements").status == "needs manual grading"
+    assert by_test_row(course, "bob", NB2, "answer-hidden-size").status == "failed"  # nothing written
+    totals = pd.read_csv(course / "grades.csv").set_index("student_id")["raw_score"]
+    assert totals["ada"] == 51 + 1.5 + 1.0
+
+    graded = page(course, "ada", NB2)
+    assert "Score: 1.5 / 2.0" in graded and "Good reasoning; name the" in graded and "<em>bias</em>" in graded
+    assert "Waiting to be graded by hand" not in graded, "nothing waits in this notebook any more"
+    assert "Waiting to be graded by hand" in page(course, "ada", NB4)
+    assert "1 written answer waits to be graded by hand" in (course / "report.html").read_text()
+    assert {p: p.stat().st_mtime_ns for p in graded_notebooks} == graded_notebooks, "no notebook was run again"
+
+
+def test_grading_again_keeps_the_hand_grades_of_unchanged_answers(course):
+    grade_by_hand(course, "ada", NB2, "answer-hidden-size", 1.5, COMMENT)
+    grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
+    grade.grade_class(course, force=True, only=["ada"])
+    assert in_gradebook(course, "ada", NB2, "answer-hidden-size") == (1.5, False, COMMENT)
+    assert by_test_row(course, "ada", NB2, "answer-hidden-size").status == HAND_GRADED
+
+    # ada changes one written answer and hands in again: only that one goes back in the queue
+    path = course / "submitted" / "ada" / ASSIGNMENT / f"{NB2}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    answer = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "answer-hidden-size")
+    answer.source += "\n\nAlso, more neurons take longer to train."
+    nbformat.write(notebook, path)
+    grade.grade_class(course, only=["ada"])
+    assert in_gradebook(course, "ada", NB2, "answer-hidden-size")[1] is True
+    assert by_test_row(course, "ada", NB2, "answer-hidden-size").status == "needs manual grading"
+    assert in_gradebook(course, "ada", NB3, "answer-expected-performance") == (1.0, False, "Right.")
+    assert "Waiting to be graded by hand" in page(course, "ada", NB2)
+
+
+def test_nbgraders_own_generate_feedback_writes_the_course_pages(course):
+    grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
+    nbgrader("generate_feedback", ASSIGNMENT, "--force", root=course)  # what formgrader's button runs
+    secrets = hidden_test_lines()
+    for path in (course / "feedback").rglob("*.html"):
+        text = html.unescape(path.read_text())
+        assert not [line for line in secrets if line in text], f"{path} shows a hidden test"
+    assert "Right." in page(course, "ada", NB3)
+
+
+def test_nbgraders_own_autograde_refuses_and_changes_nothing(course):
+    before = digests(course)
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force", "--student", "ada"],
+                         cwd=course, capture_output=True, text=True, env={"PATH": str(ROOT / ".venv" / "bin"),
+                                                                          "PYTHONPATH": str(ROOT)})
+    assert run.returncode != 0
+    assert "make grade" in run.stdout + run.stderr
+    assert digests(course) == before
+
+
+EXTERNAL = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+def test_pages_need_no_network(course):
+    maths = page(course, "ada", NB2)
+    assert maths.count("<math") >= 5 and "$x_1" not in maths, "the maths is MathML, not TeX for MathJax"
+    for path in [course / "report.html", *(course / "feedback").rglob("*.html")]:
+        assert not EXTERNAL.search(path.read_text()), f"{path} loads something from the network"
+
+
+def test_grading_the_wrong_folder_loses_nothing(course):
+    before = digests(course)
+    empty = course / "empty"
+    empty.mkdir()
+    for folder, problem in ((course / "submited", "there is no folder"), (empty, "holds no submission")):
+        with pytest.raises(grade.GraderError, match=problem):
+            grade.grade_class(course, folder)
+    assert digests(course) == before
+
+
+def test_the_command_exits_non_zero_on_a_misspelled_folder(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "penguin_course", "grade", "--submitted", str(tmp_path / "submited")],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 1 and "there is no folder" in run.stderr
+
+
+def test_clean_keeps_a_gradebook_with_hand_grades(course):
+    grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
+    before = digests(course)
+    with pytest.raises(grade.GraderError, match="given by hand"):
+        grade.clean(course)
+    assert digests(course) == before
