@@ -17,9 +17,9 @@ c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 # `make exchange` creates it and writes the students' side of this setting.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
-# Notebooks downloaded from a learning platform (`make zip-collect`), named
-# <student id>_<notebook>.ipynb or <student id>/<notebook>.ipynb: see penguin_course/collect.py.
-c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)[/_](?P<file_id>[^/_]+\.ipynb)$"
+# Notebooks downloaded from a learning platform (`make zip-collect`), one file per student and
+# notebook named <student id>_<notebook>.ipynb: see penguin_course/collect.py.
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/_]+\.ipynb)$"
 
 # Models that notebook 3 saves when an instructor runs it in source/ must never reach the
 # release, nor overwrite the model a student's own notebook saves while it is graded.

@@ -84,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             found, skipped = collect.zip_collect(args.archive.resolve())
             print(f"submitted/ now holds: {', '.join(found) or 'nobody'}")
             if skipped:
-                print(f"not collected, named neither <student id>_<notebook>.ipynb nor <student id>/<notebook>.ipynb: "
-                      f"{', '.join(skipped)}", file=sys.stderr)
+                print(f"not collected, as not named <student id>_<notebook>.ipynb: {', '.join(skipped)}", file=sys.stderr)
                 return 1
         elif args.command == "release-feedback":
             print(f"released the feedback of {', '.join(exchange.release_feedback())}: students fetch it in the "

@@ -4,13 +4,13 @@
   latest submission.
 - From a learning platform (`make zip-collect ARCHIVE=path`): the notebooks downloaded from
   it, as one zip (or folder) for the class or one per student, go through nbgrader's own
-  ``zip_collect``. Each notebook must be named for its student, in one of two ways:
+  ``zip_collect``. Each notebook must be named for its student:
 
       <student id>_<notebook>.ipynb     e.g. ada_1-inspect-dataset.ipynb
-      <student id>/<notebook>.ipynb     e.g. ada/1-inspect-dataset.ipynb (a folder, or a zip, per student)
 
-  The student id is everything before the first "_" (or the folder's name); it cannot hold
-  "_" or "/". nbgrader_config.py holds the pattern (FileNameCollectorPlugin.named_regexp).
+  in any folder of the zip. The student id cannot hold "_" or "/". nbgrader_config.py holds
+  the pattern (FileNameCollectorPlugin.named_regexp); files that do not follow it are listed
+  and left out, never guessed at.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def zip_collect(archive: Path, root: Path = ROOT) -> tuple[list[str], list[str]]
     submitted/; (the students in submitted/, the files skipped because their names do not
     follow the pattern: they are listed, not guessed at)."""
     if not archive.exists():
-        raise CollectError(f"{archive} does not exist: give a zip file or a folder of the students' notebooks "
-                           "(ARCHIVE=path)")
+        raise CollectError(f"{archive} does not exist: give a zip file or a folder of the students' notebooks, "
+                           "named <student id>_<notebook>.ipynb (ARCHIVE=path)")
     pattern = load_config(root).FileNameCollectorPlugin.named_regexp
     if not pattern:
         raise CollectError("nbgrader_config.py sets no FileNameCollectorPlugin.named_regexp: zip_collect cannot "

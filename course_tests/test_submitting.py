@@ -1,0 +1,140 @@
+"""Students check and submit: `make validate` means it; work reaches submitted/ through
+nbgrader's exchange or from a learning platform's download (zip_collect)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from penguin_course import collect, demo, exchange, notebooks
+from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT
+from penguin_course.validate import validate
+
+pytestmark = pytest.mark.slow
+NB1, NB2 = NOTEBOOKS[0], NOTEBOOKS[1]
+
+
+def student_copy(tmp_path, name, answers_of=demo.COMPLETE, change=None):
+    """A student's folder as fetched (the release's files), with ``name`` filled in."""
+    folder = tmp_path / ASSIGNMENT
+    if not folder.exists():
+        shutil.copytree(RELEASE, folder)
+    notebook = notebooks.fill(notebooks.read(RELEASE / name), demo.answers_of(answers_of, name))
+    if change:
+        change(notebook)
+    nbformat.write(notebook, folder / name)
+    return folder / name
+
+
+def validate_command(path, *options):
+    return subprocess.run([sys.executable, "-m", "penguin_course", "validate", str(path), *options],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+def test_validate_passes_a_complete_notebook_and_changes_nothing(tmp_path):
+    path = student_copy(tmp_path, NB1)
+    before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
+    run = validate_command(path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "all 5 visible checks pass" in run.stdout
+    assert {p.name: p.read_bytes() for p in path.parent.iterdir()} == before
+
+
+def test_validate_lists_what_fails_and_exits_non_zero(tmp_path):
+    run = validate_command(shutil.copy(RELEASE / NB1, tmp_path / NB1))
+    assert run.returncode == 1
+    assert "FAIL  test-n-samples-type: NameError: name 'n_samples' is not defined" in run.stdout
+    assert "FAIL  n-samples: not answered yet" in run.stdout
+
+
+def test_validate_runs_the_tests_as_handed_out(tmp_path):
+    def weaken_tests(notebook):
+        for cell in notebook.cells:
+            if notebooks.is_autograded_test(cell):
+                cell.source = "pass"
+        answer = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "n-samples")
+        answer.source = "n_samples = 'many'"
+        test = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "test-species-names-type")
+        notebook.cells.remove(test)
+    checks, problem = validate(student_copy(tmp_path, NB1, change=weaken_tests))
+    failed = {check.name: check.message for check in checks if not check.passed}
+    assert set(failed) == {"test-n-samples-type", "test-species-names-type"} and not problem
+    assert "deleted" in failed["test-species-names-type"]
+
+
+def test_validate_stops_at_the_time_limit(tmp_path):
+    def endless(notebook):
+        answer = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "species-names")
+        answer.source = "while True:\n    pass"
+    run = validate_command(student_copy(tmp_path, NB1, change=endless), "--time-limit", "20")
+    assert run.returncode == 1 and "time limit" in run.stdout
+
+
+def test_zip_collect_files_each_notebook_under_its_student(course_copy, tmp_path):
+    shutil.copytree(RELEASE.parent, course_copy / "release")
+    download = tmp_path / "download.zip"
+    with zipfile.ZipFile(download, "w") as archive:
+        archive.write(RELEASE / NB1, f"ada_{NB1}")  # one file per student and notebook
+        archive.write(RELEASE / NB2, f"ada_{NB2}")
+        archive.write(RELEASE / NB1, f"platform-export/bob-smith_{NB1}")  # in a folder of the download
+        archive.write(RELEASE / NB1, "notes.ipynb")  # no student in its name
+        archive.write(RELEASE / NB2, f"carol/{NB2}")  # a folder per student is not the pattern
+    found, skipped = collect.zip_collect(download, course_copy)
+    assert found == ["ada", "bob-smith"] and sorted(skipped) == ["download/carol/2-count-parameters.ipynb",
+                                                                   "download/notes.ipynb"]
+    assert sorted(p.name for p in (course_copy / "submitted" / "ada" / ASSIGNMENT).glob("*.ipynb")) == [NB1, NB2]
+    assert (course_copy / "submitted" / "bob-smith" / ASSIGNMENT / NB1).read_bytes() == (RELEASE / NB1).read_bytes()
+
+
+# nbgrader knows a student by the account that runs it; the tests run as one account, so a
+# student's commands are told their name (nbgrader reads it from nbgrader.utils.get_osusername).
+AS_STUDENT = ("import sys, nbgrader.utils; user = sys.argv.pop(1); nbgrader.utils.get_osusername = lambda: user; "
+              "from nbgrader.apps.nbgraderapp import main; sys.argv[0] = 'nbgrader'; main()")
+
+
+def nbgrader_as(user, home, env, *args):
+    """A student's nbgrader command, run in the student's home as that student."""
+    run = subprocess.run([sys.executable, "-c", AS_STUDENT, user, *args], cwd=home, capture_output=True, text=True,
+                         env={**env, "HOME": str(home)})
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout + run.stderr
+
+
+def test_the_exchange_carries_work_in_and_feedback_out(course_copy, tmp_path, monkeypatch):
+    """Release, fetch, submit, collect, release feedback, fetch feedback: the exchange's round trip
+    with nbgrader's own commands (the browser test does the student's side in JupyterLab)."""
+    shutil.copytree(RELEASE.parent, course_copy / "release")
+    monkeypatch.setenv("NBGRADER_EXCHANGE", str(tmp_path / "exchange"))
+    student_config = tmp_path / "student-config" / "nbgrader_config.py"
+    folder, _ = exchange.create(course_copy, config_path=student_config)
+    assert oct(folder.stat().st_mode & 0o7777) == oct(exchange.EXCHANGE_MODE)
+    exchange.release_assignment(course_copy)
+
+    home = tmp_path / "ada"
+    home.mkdir()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(student_config.parent), "PYTHONPATH": str(ROOT)}
+    nbgrader_as("ada", home, env, "fetch_assignment", ASSIGNMENT)
+    fetched = home / ASSIGNMENT / NB1
+    nbformat.write(notebooks.fill(notebooks.read(fetched), demo.answers_of(demo.COMPLETE, NB1)), fetched)
+    nbgrader_as("ada", home, env, "submit", ASSIGNMENT)
+
+    collect.collect(course_copy)
+    submitted = course_copy / "submitted" / "ada" / ASSIGNMENT
+    assert (submitted / NB1).read_bytes() == fetched.read_bytes()
+    assert (submitted / "submission_secret.txt").exists()
+
+    # feedback as `make grade` leaves it (grading itself is tested elsewhere)
+    feedback = course_copy / "feedback" / "ada" / ASSIGNMENT
+    feedback.mkdir(parents=True)
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        shutil.copy(submitted / name, feedback / name)
+    (feedback / "1-inspect-dataset.html").write_text("<p>Score: 11 / 11</p>")
+    assert exchange.release_feedback(course_copy) == ["ada"]
+
+    log = nbgrader_as("ada", home, env, "fetch_feedback", ASSIGNMENT)
+    pages = list((home / ASSIGNMENT / "feedback").rglob("1-inspect-dataset.html"))
+    assert len(pages) == 1 and "Score: 11 / 11" in pages[0].read_text(), log
