@@ -1,6 +1,11 @@
-"""The GitHub Actions workflow that grades on push: it cannot run here, so check what can be."""
+"""The GitHub Actions workflows: they cannot run here, so check what can be, and keep them
+hardened (they run students' code on a runner that holds a token)."""
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -38,3 +43,32 @@ def test_it_uploads_the_grades_feedback_and_report():
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["if"] == "always()"
     assert set(upload["with"]["path"].split()) == {"grades.csv", "grades-by-test.csv", "report.html", "feedback/"}
+
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+
+
+def test_zizmor_finds_nothing_in_any_workflow():
+    """zizmor, the static analyser for GitHub Actions, offline; exceptions belong in its own config."""
+    zizmor = Path(sys.executable).parent / "zizmor"
+    run = subprocess.run([str(zizmor), "--offline", "--format", "json", str(ROOT / ".github" / "workflows")],
+                         capture_output=True, text=True)
+    findings = json.loads(run.stdout or "null")
+    assert findings == [], "\n".join(f"{f['ident']}: {f['desc']}" for f in findings or []) or run.stderr
+    assert run.returncode == 0
+
+
+def test_every_workflow_has_a_read_only_token_and_leaves_no_credentials():
+    for path in WORKFLOWS:
+        flow = yaml.safe_load(path.read_text())
+        assert flow["permissions"] == {"contents": "read"}, path.name
+        steps = [step for job in flow["jobs"].values() for step in job["steps"]]
+        for step in steps:
+            uses = step.get("uses", "")
+            if uses.startswith("actions/checkout"):
+                assert step["with"]["persist-credentials"] is False, path.name
+            if uses:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), f"{path.name}: {uses} is not pinned"
+        for line in path.read_text().splitlines():
+            if re.search(r"\buses:", line):
+                assert re.search(r"@[0-9a-f]{40}\s+# v\d", line), f"{path.name}: say the version: {line.strip()}"
