@@ -189,6 +189,7 @@ def demo(root: Path = ROOT, **options) -> pd.DataFrame:
 
 
 GENERATED = ["gradebook.db", "autograded", "feedback", "grades.csv", "grades-by-test.csv", "report.html"]
+KEPT_FOLDERS = ["autograded", "feedback"]
 
 
 def hand_grades(root: Path = ROOT) -> int:
@@ -210,9 +211,12 @@ def clean(root: Path = ROOT, force: bool = False) -> list[str]:
     if given_by_hand and not force:
         raise GraderError(f"the gradebook holds {given_by_hand} scores and comments given by hand, which exist "
                           "nowhere else: nothing was removed (back up gradebook.db, or make clean FORCE=1)")
-    demo_copies = [path for path in (root / "submitted").glob("*") if path.name in students(root / DEMO_SUBMISSIONS.relative_to(ROOT))]
+    demo_copies = [root / "submitted" / student for student in students(root / DEMO_SUBMISSIONS.relative_to(ROOT))]
+    # autograded/ and feedback/ are part of the course's layout: emptied, but for their README
+    generated = [root / name for name in GENERATED if name not in KEPT_FOLDERS]
+    generated += [path for name in KEPT_FOLDERS for path in sorted((root / name).glob("*")) if path.name != "README.md"]
     removed = []
-    for path in [root / name for name in GENERATED] + demo_copies:
+    for path in generated + demo_copies:
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
