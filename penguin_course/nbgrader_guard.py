@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from nbconvert.exporters import NotebookExporter
 
-REFUSAL = ("nbgrader's autograde would run this student's code outside the course's sandbox, with your rights. "
-           "Grade with `make grade` (or `python -m penguin_course grade`) in the course folder instead: it grades "
-           "in the sandbox, keeps the written answers graded by hand, and refreshes the feedback.")
+REFUSAL = ("Refused: nbgrader's autograde would run the students' code outside the course's sandbox,\n"
+           "with your rights. Grade with `make grade` (or `python -m penguin_course grade`) in the\n"
+           "course folder instead: it grades in the sandbox, keeps the answers graded by hand,\n"
+           "and refreshes the feedback.")
 
 
 class AutogradeRefused(RuntimeError):
@@ -24,5 +25,7 @@ class AutogradeRefused(RuntimeError):
 class RefuseAutograde(NotebookExporter):
     """The exporter of nbgrader's Autograde: refuses before any notebook is run or any file removed."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, parent=None, **kwargs):
+        if parent is not None:
+            parent.log.error(REFUSAL)  # formgrader shows the log above the traceback
         raise AutogradeRefused(REFUSAL)
