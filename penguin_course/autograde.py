@@ -22,6 +22,7 @@ import time
 import warnings
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
                                     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
-from nbgrader.utils import determine_grade, is_grade, is_solution
+from nbgrader.utils import determine_grade, is_grade, is_solution, parse_utc
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -301,7 +302,9 @@ def record(root: Path, result: StudentResult, config: Config, previous: StudentR
         # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
         warnings.simplefilter("ignore", SAWarning)
         gradebook.update_or_create_student(result.student)
-        gradebook.update_or_create_submission(ASSIGNMENT, result.student)
+        # when it was submitted, as nbgrader's autograde records it: formgrader compares it with
+        # the submission's, and late penalties are counted from it
+        gradebook.update_or_create_submission(ASSIGNMENT, result.student, timestamp=submitted_at(folder))
     for notebook_result in result.notebooks:
         path = folder / notebook_result.name
         if notebook_result.status in (MISSING, INVALID) or not path.exists():
@@ -312,6 +315,14 @@ def record(root: Path, result: StudentResult, config: Config, previous: StudentR
         for preprocessor in (SaveAutoGrades, AssignLatePenalties):
             notebook, resources = preprocessor(config=config)(notebook, resources)
     keep_hand_grades(root, result, previous)
+
+
+def submitted_at(folder: Path) -> datetime | None:
+    """The time in the submission's timestamp.txt (the exchange writes it), if any and readable."""
+    try:
+        return parse_utc((folder / "timestamp.txt").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def unchanged_answers(result: StudentResult, previous: StudentResult | None) -> set[tuple[str, str]]:
