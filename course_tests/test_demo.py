@@ -64,6 +64,19 @@ def test_demo_grades_each_student_as_expected(course_copy):
     assert set(complete["status"]) == {"passed", "needs manual grading"}
     totals = pd.read_csv(course_copy / "grades.csv").set_index("student_id")["raw_score"].to_dict()
     assert totals == {demo.COMPLETE: 51, demo.PARTLY_WRONG_STUDENT: 43, demo.UNTOUCHED: 0}
+    assert formgrader_submissions(course_copy) == 3, "formgrader counts the demo class's submissions"
+
+
+def formgrader_submissions(root):
+    """The '# Submissions' that formgrader's Manage Assignments page shows for the assignment."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from penguin_course.autograde import load_config
+
+    config = load_config(root)
+    config.CourseDirectory.root = str(root)
+    return NbGraderAPI(CourseDirectory(config=config), config=config).get_assignment(ASSIGNMENT)["num_submissions"]
 
 
 @pytest.mark.slow
