@@ -1,7 +1,13 @@
 # The front door of the course repository. `make help` lists the targets.
 # Every target builds the virtual environment .venv from requirements.txt on first use.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# A supported Python (3.11 to 3.13) of this machine's: python3.11 first, then python3 if it is one
+# of them, then python3.12, python3.13. Or say which: make PYTHON=/path/to/python3.12
+ifndef PYTHON
+SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+PYTHON := $(firstword $(foreach python,python3.11 python3 python3.12 python3.13,\
+	$(shell command -v $(python) >/dev/null 2>&1 && $(python) -c '$(SUPPORTED_PYTHON)' 2>/dev/null && command -v $(python))))
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
@@ -76,8 +82,8 @@ dataset: $(INSTALLED)  ## rebuild source/.../penguins.csv from the palmerpenguin
 venv: $(INSTALLED)  ## create .venv with the pinned packages
 
 $(INSTALLED): requirements.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed, $(PYTHON) is " + sys.version.split()[0] + ": run make PYTHON=/path/to/python3.11")'
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "no Python 3.11, 3.12 or 3.13 found on PATH: install one and run make again, or name it with make PYTHON=/path/to/python3.12; with Python 3.10 or older, use conda: conda env create -f environment.yml" >&2; exit 1; }
+	$(PYTHON) -m penguin_course.bootstrap $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 

@@ -28,14 +28,13 @@ def test_every_requirement_is_pinned_to_one_version():
         assert len(specifiers) == 1 and specifiers[0].operator == "==", line
 
 
-def test_conda_and_make_use_python_3_11():
+def test_conda_uses_python_3_11():
     assert "python=3.11" in conda_environment()["dependencies"]
-    assert "(3, 11)" in (ROOT / "Makefile").read_text()
 
 
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make demo" in readme
     ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
-    assert ci[-1] == "make test"
+    assert "make test" in ci
     assert Path(ROOT / ".ci" / "run").stat().st_mode & 0o111, ".ci/run must be executable"

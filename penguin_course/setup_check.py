@@ -19,9 +19,9 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from penguin_course.bootstrap import NOT_SUPPORTED, SUPPORTED
 from penguin_course.paths import RELEASE, ROOT
 
-PYTHON = (3, 11)
 
 
 class CheckFailed(Exception):
@@ -29,10 +29,9 @@ class CheckFailed(Exception):
 
 
 def python_version() -> str:
-    found = sys.version_info[:2]
-    if found != PYTHON:
-        raise CheckFailed(f"Python {'.'.join(map(str, PYTHON))} is needed, this is Python {sys.version.split()[0]}")
-    return f"Python {sys.version.split()[0]}"
+    if sys.version_info[:2] not in SUPPORTED:
+        raise CheckFailed(NOT_SUPPORTED.format(found=sys.version.split()[0]))
+    return f"Python {sys.version.split()[0]} (3.11 to 3.13 are supported)"
 
 
 def pinned_requirements(path: Path = ROOT / "requirements.txt") -> list[Requirement]:

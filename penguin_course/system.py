@@ -41,12 +41,8 @@ def one_step(program: SystemProgram) -> str:
     return f"`{step}`" + (f" ({program.other_systems})" if program.other_systems else "")
 
 
-def ensure(program: SystemProgram, echo=print) -> str:
-    """The path of ``program``, installed with apt first if it is missing; InstallFailed naming
-    the one step to take if that does not work."""
-    found = shutil.which(program.command)
-    if found:
-        return found
+def apt_install(program: SystemProgram, echo=print) -> None:
+    """Install ``program``'s package with apt-get; InstallFailed naming the one step to take."""
     if shutil.which("apt-get") is None:
         raise InstallFailed(f"{program.command} ({program.purpose}) is not installed and there is no apt-get "
                             f"here: install the package {program.package} yourself, e.g. {one_step(program)}")
@@ -58,6 +54,15 @@ def ensure(program: SystemProgram, echo=print) -> str:
             detail = (run.stderr.strip().splitlines() or run.stdout.strip().splitlines() or ["no message"])[-1]
             raise InstallFailed(f"{program.command} ({program.purpose}) is not installed, and "
                                 f"`{' '.join(apt_command(*args))}` failed ({detail}): run {one_step(program)}")
+
+
+def ensure(program: SystemProgram, echo=print) -> str:
+    """The path of ``program``, installed with apt first if it is missing; InstallFailed naming
+    the one step to take if that does not work."""
+    found = shutil.which(program.command)
+    if found:
+        return found
+    apt_install(program, echo)
     found = shutil.which(program.command)
     if found is None:
         raise InstallFailed(f"apt-get installed {program.package} but {program.command} is still not on PATH: "
