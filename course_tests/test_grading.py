@@ -38,9 +38,9 @@ def test_untouched_release_fails_every_test(name):
     assert results and all(result.score == 0 for result in results.values())
 
 
-@pytest.mark.parametrize("target", WRONG_ANSWERS)
-def test_wrong_answer_fails_exactly_the_tests_that_depend_on_it(target):
-    wrong = WRONG_ANSWERS[target]
+@pytest.mark.parametrize("notebook, target", WRONG_ANSWERS, ids=[f"{n[:1]}:{t}" for n, t in WRONG_ANSWERS])
+def test_wrong_answer_fails_exactly_the_tests_that_depend_on_it(notebook, target):
+    wrong = WRONG_ANSWERS[notebook, target]
     answers = {**notebooks.solutions(SOURCE / wrong.notebook), **wrong.answers}
     failures = failed(grade_student_notebook(wrong.notebook, answers))
     assert target in failures

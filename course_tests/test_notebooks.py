@@ -89,12 +89,13 @@ def test_a_test_cell_leaves_the_students_names_alone(test):
 
 
 def test_every_test_has_a_known_wrong_answer():
-    assert {test.grade_id for test in TESTS} == set(WRONG_ANSWERS)
+    assert {(test.notebook, test.grade_id) for test in TESTS} == set(WRONG_ANSWERS)
 
 
-@pytest.mark.parametrize("target", WRONG_ANSWERS)
-def test_wrong_answers_replace_a_solution_and_name_tests_of_their_notebook(target):
-    wrong = WRONG_ANSWERS[target]
+@pytest.mark.parametrize("notebook, target", WRONG_ANSWERS, ids=[f"{n[:1]}:{t}" for n, t in WRONG_ANSWERS])
+def test_wrong_answers_replace_a_solution_and_name_tests_of_their_notebook(notebook, target):
+    wrong = WRONG_ANSWERS[notebook, target]
+    assert wrong.notebook == notebook
     assert wrong.cell in notebooks.solutions(SOURCE / wrong.notebook)
     tests_of_notebook = {test.grade_id for test in TESTS if test.notebook == wrong.notebook}
     assert target in wrong.fails <= tests_of_notebook

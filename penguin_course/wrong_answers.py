@@ -55,9 +55,9 @@ def predict_species(features, model=improved_model):
     return list(target.columns[probabilities.argmax(axis=1)])
 """
 
-# Keyed by the test each answer is meant to fail.
-WRONG_ANSWERS: dict[str, WrongAnswer] = {
-    # 1-inspect-dataset
+# Per notebook, keyed by the test each answer is meant to fail (grade ids are unique within a
+# notebook only: 2-count-parameters and 3-test-performance both have a test-model-type).
+NB1_WRONG = {
     "test-penguins-type": wrong(NB1, "load-penguins", "penguins = sns.load_dataset('penguins').to_dict('series')",
                                 "test-penguins-type", "test-penguins-content", "test-feature-names-type",
                                 "test-feature-names", "test-n-samples"),
@@ -78,7 +78,9 @@ WRONG_ANSWERS: dict[str, WrongAnswer] = {
     "test-n-samples-type": wrong(NB1, "n-samples", "n_samples = str(len(penguins))",
                                  "test-n-samples-type", "test-n-samples"),
     "test-n-samples": wrong(NB1, "n-samples", "n_samples = penguins.size", "test-n-samples"),
-    # 2-count-parameters
+}
+
+NB2_WRONG = {
     "test-model-type": wrong(NB2, "build-model", """
         model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(10, activation="relu"),
                                   keras.layers.Dense(3, activation="softmax")]).layers
@@ -113,7 +115,9 @@ WRONG_ANSWERS: dict[str, WrongAnswer] = {
     "test-extra-params-type": wrong(NB2, "extra-params", "extra_params_per_neuron = 8.0",
                                     "test-extra-params-type", "test-extra-params"),
     "test-extra-params": wrong(NB2, "extra-params", "extra_params_per_neuron = 4 + 1", "test-extra-params"),
-    # 3-test-performance
+}
+
+NB3_WRONG = {
     "test-filtered-type": wrong(NB3, "filter", "penguins_filtered = penguins.drop(columns=['island', 'sex']).dropna().to_dict()",
                                 "test-filtered-type", "test-filtered", "test-features-target-type", "test-features",
                                 "test-target", "test-split-type", "test-split-sizes", "test-split-exact",
@@ -193,7 +197,9 @@ WRONG_ANSWERS: dict[str, WrongAnswer] = {
                            "test-accuracy"),
     "test-saved-model": wrong(NB3, "save", "keras.models.clone_model(model).save('my_first_model.keras')",
                               "test-saved-model"),
-    # 4-improve-results
+}
+
+NB4_WRONG = {
     "test-improved-model-type": wrong(NB4, "improve", IMPROVED_MODEL + "\npredict_species = 'Gentoo'",
                                       "test-improved-model-type", "test-predict-species-output",
                                       "test-accuracy-threshold", "test-predict-species-generalises"),
@@ -226,5 +232,13 @@ WRONG_ANSWERS: dict[str, WrongAnswer] = {
         """), "test-predict-species-generalises"),
 }
 
+# A known wrong answer for every test: (notebook, grade id) -> the answer.
+WRONG_ANSWERS: dict[tuple[str, str], WrongAnswer] = {
+    (notebook, test): answer
+    for notebook, table in ((NB1, NB1_WRONG), (NB2, NB2_WRONG), (NB3, NB3_WRONG), (NB4, NB4_WRONG))
+    for test, answer in table.items()
+}
+
 # The demo's partly wrong student: a few typical mistakes, one per notebook.
-PARTLY_WRONG = ["test-species-names", "test-n-params", "test-confusion", "test-accuracy-threshold"]
+PARTLY_WRONG = [(NB1, "test-species-names"), (NB2, "test-n-params"), (NB3, "test-confusion"),
+                (NB4, "test-accuracy-threshold")]
