@@ -72,10 +72,11 @@ def formgrader_submissions(root):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from penguin_course.autograde import load_config
+    from penguin_course.autograde import db_url, load_config
 
     config = load_config(root)
     config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = db_url(root)  # the config's is relative to where the command runs
     return NbGraderAPI(CourseDirectory(config=config), config=config).get_assignment(ASSIGNMENT)["num_submissions"]
 
 
