@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,7 @@ from penguin_course import release, sandbox, system
 from penguin_course.autograde import (MANUAL, CellResult, StudentResult, db_url, grade_submission, load_config,
                                       read_run, record, save_run)
 from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
-from penguin_course.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401 (re-exported)
+from penguin_course.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
 
 TIME_LIMIT = 180  # seconds per notebook: the reference solution needs about 10 s
 
@@ -95,6 +96,35 @@ def summary(table: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
     return wide.rename_axis(index="student", columns=None)
 
 
+def grade_in_pool(root, submitted_dir, pending, previous, workers, time_limit, sandboxed, config, cells, progress,
+                  task) -> tuple[dict[str, str], list[str]]:
+    """Grade ``pending`` in worker processes, saving each result as it comes; (what failed for
+    whom, the students lost with a worker process that died)."""
+    failures, lost = {}, []
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+        futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit, sandboxed): student
+                   for student in pending}
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                result = complete(future.result(), cells)
+                record(root, result, config, previous.get(student))  # the only writer of the gradebook
+                save_run(root, result, pending[student])
+            except BrokenProcessPool as error:
+                codes = sorted({process.exitcode for process in getattr(pool, "_processes", {}).values()} - {None})
+                failures[student] = f"a grading worker died (exit codes {codes}): {error}"
+                lost.append(student)
+                continue
+            except Exception as error:  # a fault of the grader, not of the submission
+                failures[student] = f"{type(error).__name__}: {error}"
+                progress.advance(task)
+                continue
+            score = sum(c.score for n in result.notebooks for c in n.cells)
+            progress.console.print(f"graded {student} in {result.seconds:.0f} s: {score:g} points")
+            progress.advance(task)
+    return failures, lost
+
+
 def check_sandbox(sandboxed: bool, console: Console) -> None:
     """Refuse to grade without a working sandbox, unless the instructor opted out."""
     if not sandboxed:
@@ -128,29 +158,21 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
             pending[student] = digest
     if pending:
         console.print(f"grading {len(pending)} of {len(everyone)} students ({len(everyone) - len(pending)} unchanged)")
-    failures = []
+    # the last run's record, read before the workers replace autograded/: which answers changed
+    previous = {student: run[1] for student in pending if (run := read_run(root, student)) is not None}
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("time left"),
                TimeRemainingColumn()]
-    with Progress(*columns, console=console, transient=True) as progress, \
-            ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+    with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("grading", total=len(pending))
-        # the last run's record, read before the workers replace autograded/: which answers changed
-        previous = {student: run[1] for student in pending if (run := read_run(root, student)) is not None}
-        futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit, sandboxed): student
-                   for student in pending}
-        for future in as_completed(futures):
-            student = futures[future]
-            try:
-                result = complete(future.result(), cells)
-                record(root, result, config, previous.get(student))  # the only writer of the gradebook
-                save_run(root, result, pending[student])
-            except Exception as error:  # a fault of the grader, not of the submission
-                failures.append(f"{student}: {type(error).__name__}: {error}")
-                progress.advance(task)
-                continue
-            score = sum(c.score for n in result.notebooks for c in n.cells)
-            progress.console.print(f"graded {student} in {result.seconds:.0f} s: {score:g} points")
-            progress.advance(task)
+        failures, lost = grade_in_pool(root, submitted_dir, pending, previous, workers, time_limit, sandboxed,
+                                       config, cells, progress, task)
+        if lost:  # a worker process died (not a sandboxed kernel): once more, in a fresh pool
+            progress.console.print(f"a grading worker died; grading {', '.join(lost)} again")
+            for student in lost:
+                del failures[student]
+            again, _ = grade_in_pool(root, submitted_dir, {s: pending[s] for s in lost}, previous, workers,
+                                     time_limit, sandboxed, config, cells, progress, task)
+            failures.update(again)
     try:
         table = refresh(root)
     except NothingToRefresh:
@@ -158,7 +180,7 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
             raise
         table = None  # nobody was graded: the failures say why
     if failures:
-        raise GraderError("the grader failed for " + "; ".join(failures))
+        raise GraderError("the grader failed for " + "; ".join(f"{s}: {m}" for s, m in sorted(failures.items())))
     return table
 
 
