@@ -142,25 +142,24 @@ class Run:
 
     def __init__(self, course: Course, chromium, shots: browser.Screenshots, stack: contextlib.ExitStack):
         self.course, self.chromium, self.shots, self.stack = course, chromium, shots, stack
-        self._student_lab = self._instructor_lab = None
+        self._labs: dict[str, browser.JupyterServer] = {}
+
+    def lab(self, who: str, root: Path, env: dict[str, str]) -> browser.JupyterServer:
+        """``who``'s JupyterLab serving ``root``, started the first time it is asked for."""
+        if who not in self._labs:
+            log = self.course.work / "logs" / f"{who}-lab.log"
+            self._labs[who] = self.stack.enter_context(browser.jupyter_lab(root, env, log))
+        return self._labs[who]
 
     @property
     def student_lab(self) -> browser.JupyterServer:
         """The student's JupyterLab, in their (at first empty) home folder."""
-        if self._student_lab is None:
-            log = self.course.work / "logs" / "student-lab.log"
-            self._student_lab = self.stack.enter_context(
-                browser.jupyter_lab(self.course.student_home, self.course.student_env, log))
-        return self._student_lab
+        return self.lab("student", self.course.student_home, self.course.student_env)
 
     @property
     def instructor_lab(self) -> browser.JupyterServer:
         """The instructor's JupyterLab, in the course folder (formgrader reads nbgrader_config.py there)."""
-        if self._instructor_lab is None:
-            log = self.course.work / "logs" / "instructor-lab.log"
-            self._instructor_lab = self.stack.enter_context(
-                browser.jupyter_lab(self.course.course, self.course.instructor_env, log))
-        return self._instructor_lab
+        return self.lab("instructor", self.course.course, self.course.instructor_env)
 
     @contextlib.contextmanager
     def page(self):
