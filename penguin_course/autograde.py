@@ -37,6 +37,7 @@ from nbgrader.utils import determine_grade, is_grade, is_solution, parse_utc
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from penguin_course import judge as judging
 from penguin_course.execute import GRADING_ENV, failure_message
 from penguin_course.paths import ASSIGNMENT, NOTEBOOKS
 from penguin_course.sandbox import Sandbox
@@ -171,10 +172,20 @@ def imported_modules(root: Path) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] not in helpers) + ["ipykernel.kernelapp"]
 
 
+class JudgedExecute(judging.JudgeTests, Execute):
+    """nbgrader's executor, with the test cells judged outside the student's kernel."""
+
+
+def judge_modules(root: Path) -> list[str]:
+    """What the judge imports ahead, and may take from the kernel as a module: the exercises' imports."""
+    return [module for module in imported_modules(root) if not module.startswith("ipykernel")] + helper_modules(root)
+
+
 def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
-            sandbox: Sandbox | None) -> tuple[str, str]:
+            sandbox: Sandbox | None, judge: judging.Judge | None) -> tuple[str, str]:
     """Run the notebook in place; ("", "") or the status and message of what stopped it."""
-    executor = Execute(config=config)
+    executor = JudgedExecute(config=config)
+    executor.judge = judge
     executor.interrupt_on_timeout = False  # a cell past the notebook's time limit ends the run
     # The kernel's own log (e.g. its warning about TCP transport) is not the student's output.
     # The tests' helpers are imported as the kernel starts, before any answer runs: whatever
@@ -189,6 +200,10 @@ def execute(notebook, resources: dict, config: Config, deadline: float, helpers:
     executor.on_cell_start = lambda cell, cell_index: started.append(cell_index)
     try:
         executor(notebook, resources)
+    except judging.JudgeFailed as error:
+        message = f"the judge of the tests failed ({error}): the tests from here on were not run"
+        stop_after(notebook.cells, started[-1] if started else 0, ERROR, message)
+        return ERROR, message
     except CellTimeoutError:
         message = "the notebook ran past its time limit"
         stop_after(notebook.cells, started[-1], TIMEOUT, message)
@@ -197,6 +212,8 @@ def execute(notebook, resources: dict, config: Config, deadline: float, helpers:
         message = "the kernel died (the notebook crashed Python or ran out of memory)"
         stop_after(notebook.cells, started[-1] if started else 0, ERROR, message)
         return ERROR, message
+    finally:
+        executor.end_judging()
     return "", ""
 
 
@@ -222,7 +239,7 @@ def cell_status(cell, score: float | None, max_score: float) -> str:
     errors = [output for output in cell.get("outputs", []) if output.output_type == "error"]
     if errors and errors[0].ename == TIMEOUT:
         return TIMEOUT
-    if errors and errors[0].ename == "AssertionError":
+    if errors and errors[0].ename in ("AssertionError", "CrossingRefused"):  # the answer's fault
         return FAILED
     return ERROR if cell.cell_type == "code" and not is_solution(cell) else FAILED
 
@@ -242,7 +259,7 @@ def cell_results(notebook) -> list[CellResult]:
 
 
 def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Config,
-                   time_limit: float, sandbox: Sandbox | None) -> NotebookResult:
+                   time_limit: float, sandbox: Sandbox | None, judge: judging.Judge | None) -> NotebookResult:
     result = NotebookResult(submitted.expected)
     if submitted.path is None:
         result.status, result.message = MISSING, submitted.note
@@ -262,7 +279,7 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
         # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
         resources["metadata"]["path"] = str(sandbox.fill(folder))
     result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
-                                            helper_modules(root), sandbox)
+                                            helper_modules(root), sandbox, judge)
     if submitted.note and not result.message:
         result.message = submitted.note
     forgive_warnings(notebook)
@@ -286,8 +303,10 @@ def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: 
         os.environ.update(GRADING_ENV)  # inherited by the kernels, with the rest of the grader's environment
     context = Sandbox(env=GRADING_ENV, given=given_files(root), warm_modules=imported_modules(root)) \
         if sandboxed else nullcontext()
+    # The tests run in a judge of their own, which this process keeps for the students it grades next.
+    judge = judging.shared(given_files(root), judge_modules(root), sandboxed, GRADING_ENV)
     with context as sandbox:
-        results = [grade_notebook(root, student, notebook, folder, config, time_limit, sandbox)
+        results = [grade_notebook(root, student, notebook, folder, config, time_limit, sandbox, judge)
                    for notebook in find_notebooks(submitted, NOTEBOOKS)]
         start_seconds = sandbox.start_seconds if sandbox is not None else 0.0
     return StudentResult(student, results, time.monotonic() - started, start_seconds)

@@ -5,7 +5,9 @@ course tests need to run hundreds of single notebooks (each wrong answer, the
 reference solution) and know which test cells passed. This runs a notebook
 with nbclient in a scratch copy of the assignment's files and scores each test
 cell with nbgrader's own rule (``nbgrader.utils.determine_grade``: an error or
-any stderr output scores 0), so both agree on what passes.
+any stderr output scores 0), so both agree on what passes. As in grading, the test cells
+run in the judge (``judge``), outside the student's kernel; ``judged=False`` runs them in
+the kernel, as a student's own run does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
+from penguin_course.judge import Judge, JudgeTests, shared
 from penguin_course.notebooks import grade_id, is_autograded_test
 from penguin_course.paths import SOURCE
 
@@ -55,16 +58,35 @@ def failure_message(cell) -> str:
     return ""
 
 
+class JudgedClient(JudgeTests, NotebookClient):
+    """nbclient's executor, with the test cells judged outside the kernel."""
+
+
+def assignment_judge(source_dir: Path) -> Judge:
+    """This process's judge for the assignment in ``source_dir`` (not sandboxed: the course's own notebooks)."""
+    from penguin_course.autograde import imported_modules  # noqa: PLC0415  (autograde imports this module)
+
+    given = sorted(path for path in source_dir.iterdir() if path.is_file() and path.suffix != ".ipynb")
+    helpers = [path.stem for path in given if path.suffix == ".py"]
+    modules = [module for module in imported_modules(source_dir.parent.parent)
+               if not module.startswith("ipykernel")] + helpers
+    return shared(given, modules, sandboxed=False, env=GRADING_ENV)
+
+
 def execute(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
-            timeout: int = 300) -> nbformat.NotebookNode:
+            timeout: int = 300, judged: bool = True) -> nbformat.NotebookNode:
     """A copy of ``notebook`` executed top to bottom in a scratch folder, as the autograder runs it:
     beside the assignment's files, going on past errors."""
     notebook = nbformat.from_dict(notebook)
     with tempfile.TemporaryDirectory(prefix="penguin-run-") as scratch:
         copy_assignment_files(source_dir, Path(scratch))
-        client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
-                                resources={"metadata": {"path": scratch}})
-        client.execute(env={**os.environ, **GRADING_ENV})
+        client = JudgedClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
+                              resources={"metadata": {"path": scratch}})
+        client.judge = assignment_judge(source_dir) if judged else None
+        try:
+            client.execute(env={**os.environ, **GRADING_ENV})
+        finally:
+            client.end_judging()
     return notebook
 
 
@@ -79,6 +101,6 @@ def score(executed: nbformat.NotebookNode) -> dict[str, TestResult]:
 
 
 def run_notebook(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
-                 timeout: int = 300) -> dict[str, TestResult]:
+                 timeout: int = 300, judged: bool = True) -> dict[str, TestResult]:
     """Execute ``notebook`` in a scratch folder; the result of each test cell."""
-    return score(execute(notebook, source_dir, timeout))
+    return score(execute(notebook, source_dir, timeout, judged))

@@ -13,6 +13,7 @@ every written answer that did not change.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -96,12 +97,20 @@ def summary(table: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
     return wide.rename_axis(index="student", columns=None)
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """Workers start from a fresh server process, not as forks of this one: a fork of a process in
+    which TensorFlow has run (a notebook's, a test's) can crash (exit -11) on its first Keras call."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["penguin_course.autograde"])
+    return context
+
+
 def grade_in_pool(root, submitted_dir, pending, previous, workers, time_limit, sandboxed, config, cells, progress,
                   task) -> tuple[dict[str, str], list[str]]:
     """Grade ``pending`` in worker processes, saving each result as it comes; (what failed for
     whom, the students lost with a worker process that died)."""
     failures, lost = {}, []
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=worker_context()) as pool:
         futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit, sandboxed): student
                    for student in pending}
         for future in as_completed(futures):

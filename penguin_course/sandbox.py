@@ -186,12 +186,14 @@ class Sandbox:
     the working folder read-only.
     """
 
+    uid_base = SANDBOX_UID_BASE
+
     def __init__(self, limits: Limits = Limits(), env: dict[str, str] | None = None,
                  given: list[Path] = (), warm_modules: list[str] = ()):
         self.limits = limits
         self.env = env or {}
         self.warm_modules = list(warm_modules)
-        self.uid = SANDBOX_UID_BASE + os.getpid()
+        self.uid = self.uid_base + os.getpid()
         self.scratch = Path(tempfile.mkdtemp(prefix="penguin-sandbox-"))
         os.chmod(self.scratch, 0o755)
         self.runtime = self.make("runtime")
@@ -238,13 +240,17 @@ class Sandbox:
             shutil.copy(path, cache / path.name)
         self.give(self.home)
 
+    def zygote_argv(self) -> list[str]:
+        """The program that starts in the sandbox, prints {"ready": pid} and forks on request."""
+        return [sys.executable, "-c", Path(warm_kernel.__file__).read_text(), "serve",
+                str(self.runtime / "zygote"), *self.warm_modules]
+
     def start(self) -> None:
         """Start the sandbox and its zygote; return once the zygote has imported its modules."""
         started = time.monotonic()
         self.fresh_home()
-        zygote = [sys.executable, "-c", Path(warm_kernel.__file__).read_text(), "serve",
-                  str(self.runtime / "zygote"), *self.warm_modules]
-        argv = command(self.scratch, self.scratch, zygote, self.env, self.limits, self.uid, self.read_only())
+        argv = command(self.scratch, self.scratch, self.zygote_argv(), self.env, self.limits, self.uid,
+                       self.read_only())
         self.zygote = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         ready, _, _ = select.select([self.zygote.stdout], [], [], 600)
         line = self.zygote.stdout.readline() if ready else b""
