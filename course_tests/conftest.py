@@ -12,11 +12,12 @@ from penguin_course.execute import TestResult, run_notebook
 from penguin_course.paths import NOTEBOOKS, RELEASE, ROOT, SOURCE
 
 
-def grade_student_notebook(name: str, answers: dict[str, str]) -> dict[str, TestResult]:
+def grade_student_notebook(name: str, answers: dict[str, str], judged: bool = True) -> dict[str, TestResult]:
     """Fill the released notebook ``name`` with ``answers``, put the tests back from source/
-    (as nbgrader's autograder does), run it, and return each test cell's result."""
+    (as nbgrader's autograder does), run it, and return each test cell's result: judged outside
+    the kernel, as in grading, or (``judged=False``) in the student's kernel, as nbgrader does."""
     submitted = notebooks.fill(notebooks.read(RELEASE / name), answers)
-    return run_notebook(notebooks.restore_tests(submitted, notebooks.read(SOURCE / name)))
+    return run_notebook(notebooks.restore_tests(submitted, notebooks.read(SOURCE / name)), judged=judged)
 
 
 def failed(results: dict[str, TestResult]) -> dict[str, str]:

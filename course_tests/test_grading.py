@@ -1,11 +1,11 @@
 """Each test grades what it should: the solutions pass, the release fails, each wrong answer
 fails its own tests and no others, sound solutions written differently get full marks, and
-cheats do not get the points they aim at."""
+cheats do not get the points they aim at, whatever they do in their own kernel."""
 
 import pytest
 
 from conftest import failed, grade_student_notebook
-from student_answers import CHEATS, SOUND
+from student_answers import CHEATS, KERNEL_ATTACKS, LIARS, SOUND
 from penguin_course import notebooks
 from penguin_course.execute import execute, run_notebook, score
 from penguin_course.paths import NOTEBOOKS, SOURCE
@@ -63,3 +63,27 @@ def test_a_cheat_does_not_get_the_points(notebook, description):
     cheat, must_fail = CHEATS[notebook][description]
     answers = {**notebooks.solutions(SOURCE / notebook), **cheat}
     assert set(failed(grade_student_notebook(notebook, answers))) == must_fail
+
+
+@pytest.mark.parametrize("notebook, description", cases(KERNEL_ATTACKS))
+def test_code_in_the_students_kernel_cannot_change_a_verdict(notebook, description):
+    attack, must_fail, _ = KERNEL_ATTACKS[notebook][description]
+    answers = {**notebooks.solutions(SOURCE / notebook), **attack}
+    assert set(failed(grade_student_notebook(notebook, answers))) == must_fail
+
+
+@pytest.mark.parametrize("notebook, description", cases(KERNEL_ATTACKS))
+def test_each_kernel_attack_would_earn_its_point_if_the_tests_ran_in_the_kernel(notebook, description):
+    """The attacks are real: run as nbgrader runs tests, in the student's kernel, each one passes
+    the test its wrong answer should fail."""
+    attack, _, target = KERNEL_ATTACKS[notebook][description]
+    answers = {**notebooks.solutions(SOURCE / notebook), **attack}
+    assert grade_student_notebook(notebook, answers, judged=False)[target].passed
+
+
+@pytest.mark.parametrize("notebook, description", cases(LIARS))
+def test_an_answer_that_would_lie_when_compared_crosses_as_plain_data_or_is_refused(notebook, description):
+    liar, must_fail = LIARS[notebook][description]
+    answers = {**notebooks.solutions(SOURCE / notebook), **liar}
+    failures = failed(grade_student_notebook(notebook, answers))
+    assert set(failures) == must_fail, failures

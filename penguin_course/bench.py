@@ -7,9 +7,10 @@ In one run, on a scratch copy of the course with N copies of the reference solut
 (b) parallel against serial throughput;
 (c) where a serial student's time goes: starting the sandbox and importing the libraries
     (once per student, in the zygote the kernels fork from), kernel starts and nbgrader's
-    steps, the given code (setup cells, data, plots), the student's code, the tests, and
-    saving to the gradebook;
-(d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback).
+    steps, the given code (setup cells, data, plots), the student's code, the tests (run in
+    the judge), the kernel answering the judge's questions, and saving to the gradebook;
+(d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback);
+(e) starting the judge, once per worker process.
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -30,6 +31,7 @@ import nbformat
 from nbconvert import PythonExporter
 
 from penguin_course import grade
+from penguin_course import judge as judging
 from penguin_course.refresh import refresh
 from penguin_course.autograde import StudentResult, grade_submission, load_config, record
 from penguin_course.execute import GRADING_ENV
@@ -75,6 +77,10 @@ def cell_kind(cell) -> str:
     return "given code (setup, data, plots)"
 
 
+JUDGE = "tests, run in the judge"
+ASKING = "the kernel answering the judge (values, calls)"
+
+
 def breakdown(root: Path, result: StudentResult) -> dict[str, float]:
     """Seconds per kind of cell, from the execution times nbclient records in each cell."""
     student, total = result.student, result.seconds
@@ -83,7 +89,12 @@ def breakdown(root: Path, result: StudentResult) -> dict[str, float]:
         notebook = nbformat.read(root / "autograded" / student / ASSIGNMENT / name, as_version=4)
         for cell in notebook.cells:
             timing = cell.metadata.get("execution", {})
-            if cell.cell_type == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            if "judge.started" in timing:  # a test cell, run in the judge
+                asking = float(timing.get("judge.kernel_seconds", 0.0))
+                judged = seconds_between(timing["judge.started"], timing["judge.finished"]) - asking
+                spent[JUDGE] = spent.get(JUDGE, 0.0) + judged
+                spent[ASKING] = spent.get(ASKING, 0.0) + asking
+            elif cell.cell_type == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
                 kind = cell_kind(cell)
                 spent[kind] = spent.get(kind, 0.0) + seconds_between(timing["iopub.execute_input"],
                                                                      timing["shell.execute_reply"])
@@ -132,6 +143,9 @@ def run(copies: int, workers: int) -> None:
             print(f"    {kind:48s} {seconds:6.1f} s")
         print(f"    {'saving to the gradebook':48s} {saving:6.1f} s")
         print(f"(d) the class's feedback pages, CSVs and report (make feedback): {outputs:.1f} s")
+        judges = [judge for judge in judging._shared.values() if judge.start_seconds]
+        if judges:
+            print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -43,7 +44,7 @@ from nbclient.util import run_hook
 from nbgrader.utils import is_grade, is_solution
 
 from penguin_course import crossing, judge_process
-from penguin_course.sandbox import SANDBOX_UID_BASE, Limits, Sandbox, command, namespace_members
+from penguin_course.sandbox import SANDBOX_UID_BASE, Limits, Sandbox, namespace_members
 
 KERNEL_MODULE = "_penguin_crossing"  # what the student's kernel calls crossing
 REPLY_LIMIT = crossing.MAX_BYTES + 2**20
@@ -219,39 +220,52 @@ def bootstrap_code() -> str:
             "(__import__('sys'), __import__('types'))")
 
 
-def read_reply(path: Path) -> bytes | None:
-    """The bytes of the kernel's reply file, if it is a plain file of a sane size: the student's
-    kernel could leave a link to a file of the grader's there, or a pipe."""
+def open_folder(folder: Path) -> int:
+    """A descriptor of the kernel's folder, not of what a link put in its place: the files in it
+    are then opened relative to it, never through a path the student's code could redirect."""
+    return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+
+def read_file(folder: int, name: str, limit: int) -> bytes | None:
+    """The bytes of ``name`` in ``folder`` if it is a plain file of at most ``limit`` bytes: the
+    student's code could leave a link to a file of the grader's there, or a pipe."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except OSError:
         return None
     with os.fdopen(descriptor, "rb") as file:
         status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > REPLY_LIMIT:
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
             return None
-        return file.read(REPLY_LIMIT + 1)
+        return file.read(limit + 1)
 
 
-def write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` (never following or reusing what is there) readable by the kernel's user."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+def write_new(folder: int, name: str, data: bytes) -> None:
+    """Create ``name`` in ``folder`` (never following or reusing what is there), readable by the kernel's user."""
+    descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)
 
 
-def copy_files(source: Path, destination: Path, skip: set[str], budget: list[int], depth: int = 0) -> None:
-    """Plain files and folders of ``source`` (the student's) into ``destination``, within ``budget``
-    ([files, bytes] left): no links, pipes or devices."""
+def copy_files(source: int, destination: Path, skip: set[str], budget: list[int], depth: int = 0) -> None:
+    """Plain files and folders of the folder open as ``source`` (the student's) into ``destination``,
+    within ``budget`` ([files, bytes] left): no links, pipes or devices."""
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         if entry.name in skip or entry.name.startswith(".judge-") or entry.name.endswith(".ipynb"):
             continue
         if entry.is_dir(follow_symlinks=False) and depth < 4:
-            (destination / entry.name).mkdir(exist_ok=True)
-            copy_files(Path(entry.path), destination / entry.name, set(), budget, depth + 1)
-        elif entry.is_file(follow_symlinks=False):
-            data = read_reply(Path(entry.path))
-            if data is None or budget[0] <= 0 or budget[1] < len(data):
+            try:
+                folder = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=source)
+            except OSError:
+                continue
+            try:
+                (destination / entry.name).mkdir(exist_ok=True)
+                copy_files(folder, destination / entry.name, set(), budget, depth + 1)
+            finally:
+                os.close(folder)
+        elif entry.is_file(follow_symlinks=False) and budget[0] > 0:
+            data = read_file(source, entry.name, budget[1])
+            if data is None or len(data) > budget[1]:
                 continue
             budget[0] -= 1
             budget[1] -= len(data)
@@ -267,8 +281,7 @@ class JudgeTests:
         if self.judge is None or not is_test_cell(cell):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         await run_hook(self.on_cell_start, cell=cell, cell_index=cell_index)
-        if self.record_timing:
-            cell["metadata"]["execution"] = {}
+        started, self.kernel_seconds = datetime.now(timezone.utc), 0.0
         cell.outputs = []
         deadline = time.monotonic() + (self._get_timeout(cell) or 10**6)
         session = getattr(self, "judge_session", None)
@@ -284,6 +297,10 @@ class JudgeTests:
             reply, data = await self.ask_kernel(cell, message, payload)
             session.send(reply, data)
         cell.outputs = [nbformat.from_dict(output) for output in message["outputs"]]
+        if self.record_timing:  # for make bench: the judge's time, and the kernel's answering in it
+            cell["metadata"]["execution"] = {"judge.started": started.isoformat(),
+                                             "judge.finished": datetime.now(timezone.utc).isoformat(),
+                                             "judge.kernel_seconds": round(self.kernel_seconds, 4)}
         return cell
 
     def end_judging(self) -> None:
@@ -301,7 +318,11 @@ class JudgeTests:
         for entry in workdir.iterdir():
             if entry.name not in self.judge.given:
                 shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-        copy_files(self.kernel_folder(), workdir, self.judge.given, [MAX_FILES, crossing.MAX_BYTES])
+        folder = open_folder(self.kernel_folder())
+        try:
+            copy_files(folder, workdir, self.judge.given, [MAX_FILES, crossing.MAX_BYTES])
+        finally:
+            os.close(folder)
 
     async def run_silently(self, cell, code: str) -> None:
         message_id = await ensure_async(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
@@ -314,23 +335,25 @@ class JudgeTests:
         if message.get("op") not in ("fetch", "call"):
             raise JudgeFailed(f"the judge asked something it may not ({message.get('op')!r})")
         token = secrets.token_hex(8)
-        out = self.kernel_folder() / f".judge-{token}.reply"
-        request = {"op": message["op"], "name": name, "out": str(out)}
-        files = [out]
-        if message["op"] == "call":
-            request["handle"], request["args"] = int(message["handle"]), str(out.with_suffix(".args"))
-            files.append(out.with_suffix(".args"))
-            write_new(files[-1], payload)
+        folder, out, args = self.kernel_folder(), f".judge-{token}.reply", f".judge-{token}.args"
+        request = {"op": message["op"], "name": name, "out": str(folder / out)}
         if not getattr(self, "kernel_primed", False):
             await self.run_silently(cell, bootstrap_code())
             self.kernel_primed = True
+        descriptor = open_folder(folder)
+        asked = time.monotonic()
         try:
+            if message["op"] == "call":
+                request["handle"], request["args"] = int(message["handle"]), str(folder / args)
+                write_new(descriptor, args, payload)
             await self.run_silently(cell, f"__import__('sys').modules[{KERNEL_MODULE!r}].answer({json.dumps(request)!r})")
-            data = read_reply(out)
+            data = read_file(descriptor, out, REPLY_LIMIT)
         finally:
-            for path in files:
+            self.kernel_seconds += time.monotonic() - asked
+            for name_in_folder in (out, args):
                 with contextlib.suppress(OSError):
-                    path.unlink()
+                    os.unlink(name_in_folder, dir_fd=descriptor)
+            os.close(descriptor)
         status, _, rest = (data or b"").partition(b"\n")
         try:
             status = json.loads(status)

@@ -1,0 +1,241 @@
+"""Verdicts come from the judge, outside the student's kernel, when `make grade` grades a class.
+
+Graded in the sandbox, as `make grade` does: a student whose kernel collects every code string
+it can reach while its notebook is graded (a trace function, IPython's history, the frames'
+code, linecache, everything the garbage collector holds), a student whose kernel exits while a
+test calls its function, and a student whose judge is killed while its kernel prints that the
+test passed.
+"""
+
+import hashlib
+import os
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from penguin_course import grade, notebooks, sandbox
+from penguin_course.autograde import read_run
+from penguin_course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
+
+pytestmark = pytest.mark.slow
+
+NB2, NB4 = "2-count-parameters.ipynb", "4-improve-results.ipynb"
+JUDGE_COMMAND = "penguin_course.judge_process import serve"
+
+
+def lines_of_tests(name: str) -> list[str]:
+    """The lines of the notebook's test cells that only a test would hold (asserts and the like)."""
+    lines = []
+    for cell in notebooks.read(SOURCE / name).cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade") \
+                and not cell.metadata["nbgrader"].get("solution"):
+            lines += [line.strip() for line in cell.source.splitlines()
+                      if len(line.strip()) > 25 and not line.strip().startswith(("#", "import", "from"))]
+    return lines
+
+
+def digest(line: str) -> str:
+    return hashlib.sha256(line.encode()).hexdigest()
+
+
+# Installed before the student's first answer: from then on, everything the kernel runs is traced
+# and every string it can reach is collected. Only digests of the test lines are in the kernel.
+COLLECT = r'''
+import gc, linecache, sys
+_seen = set()
+
+def _strings(value):
+    if isinstance(value, str):
+        _seen.update(value.splitlines())
+        _seen.add(value)
+
+def _tracer(frame, event, arg):
+    code = frame.f_code
+    _seen.update(line.strip() for line in linecache.getlines(code.co_filename))
+    for constant in code.co_consts:
+        _strings(constant)
+    return None
+
+def _collect(*_):
+    shell = get_ipython()
+    for entry in list(shell.history_manager.input_hist_raw) + list(shell.user_ns.get("In", [])):
+        _strings(entry)
+    for lines in list(linecache.cache.values()):
+        _seen.update(line.strip() for line in lines[2])
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            _tracer(frame, "call", None)
+            frame = frame.f_back
+
+sys.settrace(_tracer)
+get_ipython().events.register("post_run_cell", _collect)
+'''
+
+REPORT = r'''
+_collect()
+for _object in gc.get_objects():
+    if isinstance(_object, dict):
+        for _key, _value in list(_object.items()):
+            _strings(_key), _strings(_value)
+    elif isinstance(_object, (list, tuple)):
+        for _item in _object:
+            _strings(_item)
+_lines = {_line.strip() for _line in _seen if isinstance(_line, str)}
+_found = sorted(_digest for _digest in _DIGESTS if _digest in {__import__("hashlib").sha256(_l.encode()).hexdigest() for _l in _lines})
+print(f"searched {len(_lines)} lines; found {len(_found)} test lines: {_found}")
+'''
+
+CRASH = '''
+_predict_species = predict_species
+
+def predict_species(features):
+    if len(features) == 69:  # the hidden test's measurements
+        import os
+        os._exit(1)
+    return _predict_species(features)
+'''
+
+PRETEND = '''
+_predict_species = predict_species
+
+def predict_species(features):
+    if len(features) == 69:  # the hidden test's measurements: say it passed, and take a while
+        import time
+        print("test-accuracy-threshold: passed, 3 of 3 points")
+        time.sleep(20)
+    return _predict_species(features)
+'''
+
+
+def snooping_notebook(digests: list[str]) -> nbformat.NotebookNode:
+    answers = notebooks.solutions(SOURCE / NB2)
+    answers["build-model"] = COLLECT + "\n" + answers["build-model"]
+    notebook = notebooks.fill(notebooks.read(RELEASE / NB2), answers)
+    notebook.cells.append(nbformat.v4.new_code_cell(f"_DIGESTS = {digests!r}\n" + REPORT))
+    return notebook
+
+
+def with_function(wrapper: str) -> nbformat.NotebookNode:
+    answers = notebooks.solutions(SOURCE / NB4)
+    answers["improve"] += "\n" + wrapper
+    return notebooks.fill(notebooks.read(RELEASE / NB4), answers)
+
+
+def course(root: Path, students: dict[str, dict[str, nbformat.NotebookNode]]) -> Path:
+    for folder in ("source", "release"):
+        __import__("shutil").copytree(ROOT / folder, root / folder)
+    (root / "nbgrader_config.py").write_bytes((ROOT / "nbgrader_config.py").read_bytes())
+    for student, files in students.items():
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name, notebook in files.items():
+            nbformat.write(notebook, folder / name)
+    return root
+
+
+def rows(table, student, notebook):
+    selected = table[(table["student_id"] == student) & (table["notebook"] == notebook)]
+    return selected.set_index("grade_id")
+
+
+def printed(root: Path, student: str, notebook: str) -> str:
+    executed = nbformat.read(root / "autograded" / student / ASSIGNMENT / notebook, as_version=4)
+    return "\n".join(str(output.get("text", "")) for cell in executed.cells if cell.cell_type == "code"
+                     for output in cell.outputs)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    sandbox.check()
+    digests = [digest(line) for line in lines_of_tests(NB2)]
+    root = course(tmp_path_factory.mktemp("course"), {
+        "snoop": {NB2: snooping_notebook(digests)},
+        "crasher": {NB4: with_function(CRASH)},
+    })
+    table = grade.grade_class(root, workers=2, time_limit=150)
+    return root, table, digests
+
+
+def test_the_students_kernel_never_sees_a_test_cell_while_graded(graded):
+    root, table, digests = graded
+    report = [line for line in printed(root, "snoop", NB2).splitlines() if line.startswith("searched")]
+    assert report, "the snooping cell did not run"
+    searched = int(report[0].split()[1])
+    assert searched > 10_000, report  # it did look: the libraries' own code and strings
+    assert report[0].endswith("found 0 test lines: []"), report
+    statuses = rows(table, "snoop", NB2)["status"]
+    assert set(statuses) == {"passed"}, statuses  # and its honest answers are judged as usual
+
+
+def test_the_snooping_cell_would_find_the_tests_if_they_ran_in_the_kernel(tmp_path):
+    """The search works: run as nbgrader runs a notebook, tests in the kernel, it finds them."""
+    from penguin_course.execute import execute
+
+    digests = [digest(line) for line in lines_of_tests(NB2)]
+    submitted = notebooks.restore_tests(snooping_notebook(digests), notebooks.read(SOURCE / NB2))
+    executed = execute(submitted, judged=False)
+    report = [line for cell in executed.cells for output in cell.get("outputs", [])
+              for line in str(output.get("text", "")).splitlines() if line.startswith("searched")]
+    assert report and "found 0 test lines" not in report[0], report
+
+
+def test_a_kernel_that_exits_while_a_test_calls_it_loses_that_test_and_the_rest(graded):
+    _, table, _ = graded
+    notebook = rows(table, "crasher", NB4)
+    assert notebook.loc["test-improved-model-type", "status"] == "passed"
+    assert notebook.loc["test-predict-species-output", "status"] == "passed"
+    assert notebook.loc["test-improved-model-trained", "status"] == "passed"
+    for test in ("test-accuracy-threshold", "test-predict-species-generalises"):
+        assert notebook.loc[test, "score"] == 0 and notebook.loc[test, "status"] == "error"
+
+
+def judge_processes() -> dict[int, int]:
+    """The judge processes on this machine: pid -> parent pid."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                command = Path(entry.path, "cmdline").read_bytes().decode(errors="replace")
+                status = Path(entry.path, "status").read_text()
+            except OSError:
+                continue
+            if JUDGE_COMMAND in command:
+                found[int(entry.name)] = int(next(line for line in status.splitlines()
+                                                  if line.startswith("PPid:")).split()[1])
+    return found
+
+
+def test_a_test_whose_judge_is_killed_scores_0_whatever_the_kernel_prints(tmp_path):
+    sandbox.check()
+    root = course(tmp_path, {"pretender": {NB4: with_function(PRETEND)}})
+    stop, killed, first_seen = threading.Event(), [], {}
+
+    def kill_long_judges():
+        # A notebook's judge (a child of the judge's zygote) that has lived for 8 s is the one
+        # waiting on the pretender's slow function: kill it.
+        while not stop.wait(0.2):
+            judges = judge_processes()
+            for pid, parent in judges.items():
+                if parent in judges:
+                    first_seen.setdefault(pid, time.monotonic())
+                    if time.monotonic() - first_seen[pid] > 8 and pid not in killed:
+                        os.kill(pid, 9)
+                        killed.append(pid)
+
+    killer = threading.Thread(target=kill_long_judges, daemon=True)
+    killer.start()
+    try:
+        table = grade.grade_class(root, workers=1, time_limit=150)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "no judge lived long enough to be killed"
+    notebook = rows(table, "pretender", NB4)
+    assert notebook.loc["test-improved-model-trained", "status"] == "passed"
+    for test in ("test-accuracy-threshold", "test-predict-species-generalises"):
+        assert notebook.loc[test, "score"] == 0 and notebook.loc[test, "status"] == "error"
+    _, run = read_run(root, "pretender")
+    assert "judge" in next(n.message for n in run.notebooks if n.name == NB4)
