@@ -38,9 +38,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
-from jupyter_core.utils import ensure_async
+
 from nbclient.exceptions import CellTimeoutError
-from nbclient.util import run_hook
+from nbclient.util import ensure_async, run_hook, run_sync
 from nbgrader.utils import is_grade, is_solution
 
 from penguin_course import crossing, judge_process
@@ -300,8 +300,12 @@ class JudgeTests:
         if self.record_timing:  # for make bench: the judge's time, and the kernel's answering in it
             cell["metadata"]["execution"] = {"judge.started": started.isoformat(),
                                              "judge.finished": datetime.now(timezone.utc).isoformat(),
-                                             "judge.kernel_seconds": round(self.kernel_seconds, 4)}
+                                             "judge.kernel_seconds": f"{self.kernel_seconds:.4f}"}
         return cell
+
+    # nbclient binds its synchronous execute_cell to its own async_execute_cell, and nbconvert's
+    # ExecutePreprocessor (nbgrader's Execute) calls execute_cell: bind it to this one.
+    execute_cell = run_sync(async_execute_cell)
 
     def end_judging(self) -> None:
         session = getattr(self, "judge_session", None)

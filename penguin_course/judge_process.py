@@ -180,7 +180,9 @@ def guard_keras_loading() -> None:
 def serve(path: str, modules: list[str]) -> None:
     """The judge's zygote: import ``modules``, then fork a judge for each connection on ``path``."""
     import importlib
+    import warnings
 
+    warnings.simplefilter("ignore")  # as the kernels' PYTHONWARNINGS=ignore (isolated mode reads no variables)
     os.environ.setdefault("MPLBACKEND", "agg")
     for module in modules:
         with contextlib.suppress(Exception):  # a test that needs it fails, visibly
