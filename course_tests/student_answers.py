@@ -204,7 +204,10 @@ KERNEL_ATTACKS = {
             {"n-params": N_PARAMS_WRONG + code("""
                 import linecache, sys
                 def _tracer(frame, event, arg):
-                    if event == "call" and "assert" in "".join(linecache.getlines(frame.f_code.co_filename)):
+                    # a notebook cell (IPython names their files ipykernel_...) that checks: a test
+                    # (the word is built here so that this cell's own text does not contain it)
+                    filename = frame.f_code.co_filename
+                    if event == "call" and "ipykernel_" in filename and "ass" + "ert" in "".join(linecache.getlines(filename)):
                         frame.f_globals["n_params"] = 83
                 sys.settrace(_tracer)
             """)}, {"test-n-params"}, "test-n-params"),
