@@ -18,7 +18,7 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 .DEFAULT_GOAL := help
 
 .PHONY: help demo grade feedback validate exchange release-assignment collect zip-collect release-feedback \
-	sandbox browser bench test test-fast check release demo-submissions dataset venv clean
+	sandbox browser postgres bench test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -58,10 +58,13 @@ sandbox: $(INSTALLED)  ## install bubblewrap (apt; sudo unless root) and check t
 browser: $(INSTALLED)  ## install Chromium for the browser tests (apt; sudo unless root)
 	$(BIN)/python -m penguin_course browser
 
+postgres: $(INSTALLED)  ## install PostgreSQL's server, for a gradebook graders share, and its tests (apt; sudo unless root)
+	$(BIN)/python -m penguin_course postgres
+
 bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, where the time goes (COPIES=4)
 	$(BIN)/python -m penguin_course.bench $(if $(COPIES),--copies $(COPIES))
 
-test: sandbox browser  ## run every course test (the slow ones run notebooks, nbgrader and a browser: minutes)
+test: sandbox browser postgres  ## run every course test (the slow ones run notebooks, nbgrader and a browser: minutes)
 	$(BIN)/python -m pytest -n 2
 
 test-fast: $(INSTALLED)  ## run the fast course tests only (seconds)

@@ -11,7 +11,9 @@ sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 from penguin_course import feedback  # noqa: E402
 
 c.CourseDirectory.course_id = "intro-deep-learning"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# The gradebook: gradebook.db here, or a database server that several graders share, e.g.
+# NBGRADER_DB_URL=postgresql+psycopg://grader@db.example.org/intro_dl (see the README).
+c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", "sqlite:///gradebook.db")
 
 # nbgrader's exchange, through which students fetch and submit in the Assignments tab:
 # `make exchange` creates it and writes the students' side of this setting.

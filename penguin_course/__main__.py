@@ -45,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("release-feedback", help="put the feedback pages in the exchange for students to fetch")
     commands.add_parser("sandbox", help="install bubblewrap if missing and check that student code runs sandboxed")
     commands.add_parser("browser", help="install Chromium if missing (for the browser tests)")
+    commands.add_parser("postgres", help="install PostgreSQL's server if missing (a shared gradebook; its tests)")
     cleaning = commands.add_parser("clean", help="remove what grading generates (not while it holds hand grades)")
     cleaning.add_argument("--force", action="store_true", help="remove the gradebook even if it holds hand grades")
     commands.add_parser("demo-submissions", help="rebuild the demo submissions from release/ and source/")
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the grading sandbox works here ({sandbox.bwrap_path()})")
         elif args.command == "browser":
             print(f"Chromium for the browser tests: {system.ensure(system.CHROMIUM)}")
+        elif args.command == "postgres":
+            print(f"PostgreSQL's server: {system.ensure(system.POSTGRES)}")
         elif args.command == "clean":
             print(f"removed {', '.join(grade.clean(force=args.force)) or 'nothing'}")
         elif args.command == "demo-submissions":

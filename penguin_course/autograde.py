@@ -100,8 +100,23 @@ def load_config(root: Path) -> Config:
     return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
 
 
+SQLITE = "sqlite:///"
+
+
 def db_url(root: Path) -> str:
-    return f"sqlite:///{root / 'gradebook.db'}"
+    """The gradebook's address, from nbgrader_config.py (``CourseDirectory.db_url``), as every
+    nbgrader command run in the course folder reads it: a relative SQLite path is made relative
+    to ``root``. A server's URL (PostgreSQL) is taken as it is."""
+    url = str(load_config(root).CourseDirectory.get("db_url", "") or f"{SQLITE}gradebook.db")
+    if url.startswith(SQLITE) and not url[len(SQLITE):].startswith("/"):
+        url = f"{SQLITE}{root / url[len(SQLITE):]}"
+    return url
+
+
+def gradebook_exists(root: Path) -> bool:
+    """False only for an SQLite gradebook whose file is not there yet (a server's is always there)."""
+    url = db_url(root)
+    return not url.startswith(SQLITE) or Path(url[len(SQLITE):]).exists()
 
 
 def resources_for(root: Path, student: str, name: str, folder: Path) -> dict:

@@ -26,8 +26,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from penguin_course import release, sandbox, system
-from penguin_course.autograde import (MANUAL, CellResult, StudentResult, db_url, grade_submission, load_config,
-                                      read_run, record, save_run)
+from penguin_course.autograde import (MANUAL, CellResult, StudentResult, db_url, grade_submission, gradebook_exists,
+                                      load_config, read_run, record, save_run)
 from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
 from penguin_course.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
 
@@ -98,11 +98,10 @@ def summary(table: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
-    """Workers start from a fresh server process, not as forks of this one: a fork of a process in
-    which TensorFlow has run (a notebook's, a test's) can crash (exit -11) on its first Keras call."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["penguin_course.autograde"])
-    return context
+    """Workers start as fresh Pythons ("spawn"), not as forks of this process: a fork of a process
+    in which TensorFlow has run (a notebook's, a test's) can crash (exit -11) on its first Keras
+    call; and unlike a fork server started earlier, each pool sees this process's environment now."""
+    return multiprocessing.get_context("spawn")
 
 
 def grade_in_pool(root, submitted_dir, pending, previous, workers, time_limit, sandboxed, config, cells, progress,
@@ -230,7 +229,7 @@ KEPT_FOLDERS = ["autograded", "feedback"]
 
 def hand_grades(root: Path = ROOT) -> int:
     """How many scores and comments in the gradebook were given by hand (formgrader)."""
-    if not (root / "gradebook.db").exists():
+    if not gradebook_exists(root):
         return 0
     from nbgrader.api import Comment, Grade
 

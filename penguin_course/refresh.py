@@ -21,7 +21,7 @@ import pandas as pd
 from nbgrader.api import Gradebook, MissingEntry
 
 from penguin_course import report
-from penguin_course.autograde import (FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult, db_url,
+from penguin_course.autograde import (FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult, db_url, gradebook_exists,
                                       read_run)
 from penguin_course.feedback import write_not_graded
 from penguin_course.nbgrader_cli import nbgrader
@@ -96,7 +96,7 @@ def write_feedback(root: Path, runs: dict[str, StudentResult]) -> None:
 
 def refresh(root: Path = ROOT) -> pd.DataFrame:
     """Write the CSVs, the feedback pages and the report from the gradebook; the grades-by-test table."""
-    if not (root / "gradebook.db").exists():
+    if not gradebook_exists(root):
         raise NothingToRefresh(f"there is no gradebook in {root}: grade first (make grade)")
     students = sorted(path.parent.name for path in (root / "autograded").glob(f"*/{ASSIGNMENT}"))
     runs = {student: run[1] for student in students if (run := read_run(root, student)) is not None}

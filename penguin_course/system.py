@@ -8,6 +8,7 @@ rights, no network), they stop with the one command to run.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -20,11 +21,23 @@ class SystemProgram:
     package: str  # the Debian/Ubuntu package that provides it
     purpose: str
     other_systems: str = ""  # how to install it without apt
+    locations: tuple[str, ...] = ()  # where it is when not on PATH (glob patterns)
 
 
 BUBBLEWRAP = SystemProgram("bwrap", "bubblewrap", "the sandbox that grading runs student code in",
                            "Fedora: sudo dnf install bubblewrap")
 CHROMIUM = SystemProgram("chromium", "chromium", "the browser that the browser tests drive")
+# Debian keeps the server's programs off PATH, one folder per major version.
+POSTGRES = SystemProgram("initdb", "postgresql", "the database server for a gradebook that several graders share",
+                         "Fedora: sudo dnf install postgresql-server",
+                         ("/usr/lib/postgresql/*/bin/initdb", "/usr/pgsql-*/bin/initdb"))
+
+
+def find(program: SystemProgram) -> str | None:
+    """Where ``program`` is: on PATH, or in its usual places (the newest version first)."""
+    found = [path for pattern in program.locations for path in glob.glob(pattern) if os.access(path, os.X_OK)]
+    newest = sorted(found, key=lambda path: [int(part) if part.isdigit() else 0 for part in path.split("/")])
+    return shutil.which(program.command) or (newest[-1] if newest else None)
 
 
 class InstallFailed(RuntimeError):
@@ -59,11 +72,11 @@ def apt_install(program: SystemProgram, echo=print) -> None:
 def ensure(program: SystemProgram, echo=print) -> str:
     """The path of ``program``, installed with apt first if it is missing; InstallFailed naming
     the one step to take if that does not work."""
-    found = shutil.which(program.command)
+    found = find(program)
     if found:
         return found
     apt_install(program, echo)
-    found = shutil.which(program.command)
+    found = find(program)
     if found is None:
         raise InstallFailed(f"apt-get installed {program.package} but {program.command} is still not on PATH: "
                             f"check {one_step(program)}")

@@ -1,0 +1,74 @@
+"""A gradebook on PostgreSQL, for graders who share formgrader: nbgrader_config.py's db_url is
+honoured everywhere, and grading into PostgreSQL gives what grading into SQLite gives."""
+
+import shutil
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from postgres import cluster
+from penguin_course import grade
+from penguin_course.autograde import db_url
+from penguin_course.paths import DEMO_SUBMISSIONS, ROOT
+
+pytestmark = pytest.mark.slow
+
+STUDENT = "demo-partly-wrong"  # failures, passes and answers to grade by hand
+
+
+def course(root):
+    for folder in ("source", "release"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(DEMO_SUBMISSIONS / STUDENT, root / "submitted" / STUDENT)
+    return root
+
+
+def contents(url: str) -> dict[str, list[tuple]]:
+    """Every table's rows, without the random ids nbgrader gives rows and the keys made of them
+    (a missing value is one, whatever type the database gave its column)."""
+    engine = sa.create_engine(url)
+    tables = {}
+    try:
+        with engine.connect() as connection:
+            for table in sa.inspect(engine).get_table_names():
+                if table == "alembic_version":
+                    continue
+                rows = pd.read_sql_table(table, connection)
+                kept = sorted(column for column in rows.columns if column != "id" and not column.endswith("_id"))
+                tables[table] = sorted(tuple("null" if pd.isna(value) else str(value) for value in row)
+                                       for row in rows[kept].itertuples(index=False))
+    finally:
+        engine.dispose()
+    return tables
+
+
+def test_the_config_decides_where_the_gradebook_is(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.db_url = "sqlite:///marks.db"\n')
+    assert db_url(tmp_path) == f"sqlite:///{tmp_path / 'marks.db'}"
+    shutil.copy2(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    assert db_url(tmp_path) == f"sqlite:///{tmp_path / 'gradebook.db'}"
+    monkeypatch.setenv("NBGRADER_DB_URL", "postgresql+psycopg://grader@/gradebook?host=/run/pg")
+    assert db_url(tmp_path) == "postgresql+psycopg://grader@/gradebook?host=/run/pg"
+
+
+def test_grading_into_postgresql_writes_what_grading_into_sqlite_writes(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
+    on_sqlite = course(tmp_path / "sqlite")
+    grade.grade_class(on_sqlite, workers=1)
+    in_sqlite, sqlite_scores = contents(db_url(on_sqlite)), grade.scores(on_sqlite)
+    on_postgres = course(tmp_path / "postgres")
+    with cluster() as url:
+        monkeypatch.setenv("NBGRADER_DB_URL", url)
+        grade.grade_class(on_postgres, workers=1)
+        assert not (on_postgres / "gradebook.db").exists()  # everything went to the server
+        in_postgres = contents(url)
+        postgres_scores = grade.scores(on_postgres)
+    assert in_postgres.keys() == in_sqlite.keys() and "grade" in in_sqlite
+    for table in in_sqlite:
+        assert in_postgres[table] == in_sqlite[table], table
+    pd.testing.assert_frame_equal(postgres_scores, sqlite_scores)
+    for output in ("grades-by-test.csv", "grades.csv"):
+        assert (on_postgres / output).read_bytes() == (on_sqlite / output).read_bytes(), output
