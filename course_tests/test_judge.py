@@ -167,7 +167,8 @@ def test_the_students_kernel_never_sees_a_test_cell_while_graded(graded):
     assert searched > 10_000, report  # it did look: the libraries' own code and strings
     assert report[0].endswith("found 0 test lines: []"), report
     statuses = rows(table, "snoop", NB2)["status"]
-    assert set(statuses) == {"passed"}, statuses  # and its honest answers are judged as usual
+    tests = [cell for cell in statuses.index if cell.startswith("test-")]
+    assert set(statuses[tests]) == {"passed"}, statuses  # and its honest answers are judged as usual
 
 
 def test_the_snooping_cell_would_find_the_tests_if_they_ran_in_the_kernel(tmp_path):
@@ -192,19 +193,33 @@ def test_a_kernel_that_exits_while_a_test_calls_it_loses_that_test_and_the_rest(
         assert notebook.loc[test, "score"] == 0 and notebook.loc[test, "status"] == "error"
 
 
-def judge_processes() -> dict[int, int]:
-    """The judge processes on this machine: pid -> parent pid."""
+def parents() -> dict[int, int]:
+    """Every process on this machine: pid -> parent pid."""
     found = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                command = Path(entry.path, "cmdline").read_bytes().decode(errors="replace")
                 status = Path(entry.path, "status").read_text()
             except OSError:
                 continue
-            if JUDGE_COMMAND in command:
-                found[int(entry.name)] = int(next(line for line in status.splitlines()
-                                                  if line.startswith("PPid:")).split()[1])
+            found[int(entry.name)] = int(next(line for line in status.splitlines()
+                                              if line.startswith("PPid:")).split()[1])
+    return found
+
+
+def judge_processes() -> dict[int, int]:
+    """The judge processes started by this test (not another test's, running beside it): pid -> parent pid."""
+    tree, found = parents(), {}
+    for pid, parent in tree.items():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        ancestor = parent
+        while ancestor not in (0, 1, os.getpid()):
+            ancestor = tree.get(ancestor, 0)
+        if JUDGE_COMMAND in command and ancestor == os.getpid():
+            found[pid] = parent
     return found
 
 
