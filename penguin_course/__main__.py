@@ -6,16 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from penguin_course import (collect, dataset, demo, exchange, grade, refresh, release, sandbox, setup_check, system,
-                            validate)
-from penguin_course.nbgrader_cli import NbgraderError
+from penguin_course import uptodate
 from penguin_course.paths import ROOT
+
+# The other modules are imported once the command is known: `make grade` with nothing to do
+# answers before importing nbgrader, Jupyter and pandas (see uptodate).
 
 
 def add_grading_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--workers", type=int, default=None, help="parallel graders (default: one per core)")
     command.add_argument("--force", action="store_true", help="grade again students whose work has not changed")
-    command.add_argument("--time-limit", type=float, default=grade.TIME_LIMIT,
+    command.add_argument("--time-limit", type=float, default=uptodate.TIME_LIMIT,
                          help="seconds a notebook may run (default: %(default)s)")
     command.add_argument("--no-sandbox", dest="sandboxed", action="store_false",
                          help="run student code without isolation, with your rights (not for untrusted work)")
@@ -34,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
                                          "(after grading by hand; runs no student code)")
     checking = commands.add_parser("validate", help="run a notebook as the grader will and list the checks that fail")
     checking.add_argument("notebook", type=Path)
-    checking.add_argument("--time-limit", type=float, default=validate.TIME_LIMIT,
+    checking.add_argument("--time-limit", type=float, default=uptodate.TIME_LIMIT,
                           help="seconds the notebook may run (default: %(default)s)")
     commands.add_parser("exchange", help="create nbgrader's exchange and the students' setting for it")
     releasing = commands.add_parser("release-assignment", help="put release/ in the exchange for students to fetch")
@@ -50,12 +51,24 @@ def parser() -> argparse.ArgumentParser:
     cleaning.add_argument("--force", action="store_true", help="remove the gradebook even if it holds hand grades")
     commands.add_parser("demo-submissions", help="rebuild the demo submissions from release/ and source/")
     commands.add_parser("dataset", help="rebuild the shipped penguins.csv from the palmerpenguins package")
+    from penguin_course import setup_check
+
     setup_check.add_arguments(commands.add_parser("check", help="check that this machine is set up for the workshop"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "grade" and not args.force:
+        graded = uptodate.nothing_to_do(ROOT, args.submitted.resolve(), args.time_limit, args.sandboxed)
+        if graded:
+            print(f"nothing changed since the last run: {graded} students graded, their grades in grades.csv, "
+                  "grades-by-test.csv and report.html (FORCE=1 grades them again)")
+            return 0
+    from penguin_course import (collect, dataset, demo, exchange, grade, refresh, release, sandbox, setup_check,
+                                system, validate)
+    from penguin_course.nbgrader_cli import NbgraderError
+
     options = lambda: dict(workers=args.workers, force=args.force, time_limit=args.time_limit,  # noqa: E731
                            sandboxed=args.sandboxed)
     try:

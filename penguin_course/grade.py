@@ -12,7 +12,6 @@ every written answer that did not change.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -25,13 +24,13 @@ from nbgrader.api import Gradebook, MissingEntry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from penguin_course import release, sandbox, system
+from penguin_course import release, sandbox, system, uptodate
+from penguin_course.uptodate import TIME_LIMIT, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
 from penguin_course.autograde import (MANUAL, CellResult, StudentResult, db_url, grade_submission, gradebook_exists,
                                       load_config, read_run, record, save_run)
 from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
 from penguin_course.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
 
-TIME_LIMIT = 180  # seconds per notebook: the reference solution needs about 10 s
 
 
 class GraderError(RuntimeError):
@@ -57,15 +56,6 @@ def check_submissions(submitted_dir: Path) -> list[str]:
     if not everyone:
         raise GraderError(f"{submitted_dir} holds no submission: expected {layout}; nothing was graded or changed")
     return everyone
-
-
-def fingerprint(root: Path, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool) -> str:
-    """A digest of everything a student's grade depends on: their files, the exercises, the settings."""
-    digest = hashlib.sha256(f"{time_limit} {sandboxed}".encode())
-    folders = [submitted_dir / student, root / "source" / ASSIGNMENT]
-    for path in [root / "nbgrader_config.py"] + sorted(p for folder in folders for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def unchanged_result(root: Path, student: str, digest: str) -> StudentResult | None:
@@ -155,15 +145,19 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
     submitted_dir = submitted_dir or root / "submitted"
     console = console or Console(stderr=True)
     everyone = [student for student in check_submissions(submitted_dir) if only is None or student in only]
-    check_sandbox(sandboxed, console)
-    release.generate(root)  # records the assignment and its test cells in the gradebook
-    config = load_config(root)
-    cells = graded_cells(root)
+    exercises = uptodate.exercises_digest(root)
     pending = {}
     for student in everyone:
-        digest = fingerprint(root, submitted_dir, student, time_limit, sandboxed)
+        digest = fingerprint(root, submitted_dir, student, time_limit, sandboxed, exercises)
         if force or unchanged_result(root, student, digest) is None:
             pending[student] = digest
+    if pending:
+        check_sandbox(sandboxed, console)
+    if not uptodate.release_is_current(root):
+        release.generate(root)  # records the assignment and its test cells in the gradebook
+        uptodate.write_stamp(root, uptodate.RELEASE_STAMP, exercises)
+    config = load_config(root)
+    cells = graded_cells(root)
     if pending:
         console.print(f"grading {len(pending)} of {len(everyone)} students ({len(everyone) - len(pending)} unchanged)")
     # the last run's record, read before the workers replace autograded/: which answers changed

@@ -23,6 +23,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from penguin_course import report
 from penguin_course.autograde import (FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult, db_url, gradebook_exists,
                                       read_run)
+from penguin_course import uptodate
 from penguin_course.feedback import write_not_graded
 from penguin_course.nbgrader_cli import nbgrader
 from penguin_course.notebooks import graded_cells
@@ -109,4 +110,6 @@ def refresh(root: Path = ROOT) -> pd.DataFrame:
     write_feedback(root, runs)
     autograded = {(name, cell) for name, cell, _, is_test in course_cells(root) if is_test}
     report.write(table, notebook_statuses(runs), autograded, root / "report.html")
+    # what the outputs were written from: a `make grade` that finds it unchanged writes nothing
+    uptodate.write_stamp(root, uptodate.OUTPUTS_STAMP, uptodate.outputs_digest(root))
     return table

@@ -1,0 +1,108 @@
+"""Whether `make grade` has anything to do, decided with the standard library alone.
+
+Grading on every push pays a fixed cost per run: importing nbgrader, Jupyter and pandas,
+regenerating the release, writing every output again. When no submission, exercise or
+setting has changed since the last run, and the gradebook has not changed since the outputs
+were written from it (no grade given by hand since), none of that is needed: this module
+says so before anything heavy is imported, and `make grade` ends in a fraction of a second.
+
+Two stamps in autograded/ (generated, like everything there): the digest of the exercises
+the release was last generated from, and the digest of what the outputs were last written
+from (the gradebook file and every student's run record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from penguin_course.paths import ASSIGNMENT
+
+TIME_LIMIT = 180  # seconds per notebook: the reference solution needs about 10 s
+RELEASE_STAMP = Path("autograded") / ".release-digest"
+OUTPUTS_STAMP = Path("autograded") / ".outputs-digest"
+DEFAULT_GRADEBOOK = "sqlite:///gradebook.db"
+
+
+def exercises_digest(root: Path) -> str:
+    """A digest of the exercises and the course's nbgrader settings."""
+    digest = hashlib.sha256()
+    source = root / "source" / ASSIGNMENT
+    for path in [root / "nbgrader_config.py"] + sorted(p for p in source.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(root: Path, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool,
+                exercises: str | None = None) -> str:
+    """A digest of everything a student's grade depends on: their files, the exercises, the settings."""
+    digest = hashlib.sha256(f"{time_limit} {sandboxed} {exercises or exercises_digest(root)}".encode())
+    folder = submitted_dir / student
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def recorded_fingerprint(root: Path, student: str) -> str | None:
+    """The fingerprint of what the last run graded for ``student`` (autograde's run record)."""
+    try:
+        return json.loads((root / "autograded" / student / ASSIGNMENT / "grading.json").read_text())["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def local_gradebook(root: Path) -> Path | None:
+    """The SQLite file of the default gradebook; None for a gradebook elsewhere (a database server,
+    whose changes a file's date does not show: there every run writes the outputs again)."""
+    configured = os.environ.get("NBGRADER_DB_URL", DEFAULT_GRADEBOOK)
+    try:
+        default = DEFAULT_GRADEBOOK in (root / "nbgrader_config.py").read_text()
+    except OSError:
+        return None
+    return root / "gradebook.db" if configured == DEFAULT_GRADEBOOK and default else None
+
+
+def outputs_digest(root: Path) -> str | None:
+    """A digest of what the outputs are written from: the gradebook and every run record."""
+    gradebook = local_gradebook(root)
+    if gradebook is None or not gradebook.exists():
+        return None
+    status = gradebook.stat()
+    digest = hashlib.sha256(f"{status.st_mtime_ns} {status.st_size}".encode())
+    for record in sorted((root / "autograded").glob(f"*/{ASSIGNMENT}/grading.json")):
+        digest.update(str(record).encode() + b"\0" + record.read_bytes())
+    return digest.hexdigest()
+
+
+def read_stamp(root: Path, stamp: Path) -> str | None:
+    try:
+        return (root / stamp).read_text().strip()
+    except OSError:
+        return None
+
+
+def write_stamp(root: Path, stamp: Path, value: str | None) -> None:
+    if value is not None and (root / stamp).parent.is_dir():
+        (root / stamp).write_text(value + "\n")
+
+
+def release_is_current(root: Path) -> bool:
+    """Whether release/ and the gradebook's record of the assignment were made from the exercises as they are."""
+    gradebook = local_gradebook(root)
+    return (gradebook is not None and gradebook.exists() and (root / "release" / ASSIGNMENT).is_dir()
+            and read_stamp(root, RELEASE_STAMP) == exercises_digest(root))
+
+
+def nothing_to_do(root: Path, submitted_dir: Path, time_limit: float = TIME_LIMIT, sandboxed: bool = True) -> int:
+    """How many students are graded and up to date, if nothing at all needs doing; 0 otherwise."""
+    if not submitted_dir.is_dir() or not release_is_current(root):
+        return 0
+    everyone = sorted(path.name for path in submitted_dir.iterdir() if path.is_dir())
+    exercises = exercises_digest(root)
+    if not everyone or any(recorded_fingerprint(root, student) != fingerprint(
+            root, submitted_dir, student, time_limit, sandboxed, exercises) for student in everyone):
+        return 0
+    current = outputs_digest(root)
+    return len(everyone) if current is not None and read_stamp(root, OUTPUTS_STAMP) == current else 0
