@@ -10,7 +10,8 @@ In one run, on a scratch copy of the course with N copies of the reference solut
     steps, the given code (setup cells, data, plots), the student's code, the tests (run in
     the judge), the kernel answering the judge's questions, and saving to the gradebook;
 (d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback);
-(e) starting the judge, once per worker process.
+(e) starting the judge, once per worker process;
+(f) a `make grade` that finds nothing changed, as on a push that touched no submission.
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -43,6 +44,8 @@ def scratch_course(copies: int) -> Path:
     root = Path(tempfile.mkdtemp(prefix="penguin-bench-"))
     shutil.copytree(ROOT / "source", root / "source")
     shutil.copy2(ROOT / "nbgrader_config.py", root)
+    # the tooling too, so that `python -m penguin_course grade` run there grades that course
+    shutil.copytree(ROOT / "penguin_course", root / "penguin_course", ignore=shutil.ignore_patterns("__pycache__"))
     for index in range(copies):
         shutil.copytree(DEMO_SUBMISSIONS / "demo-complete", root / "submitted" / f"student-{index:02d}")
     return root
@@ -132,6 +135,10 @@ def run(copies: int, workers: int) -> None:
         grade.grade_class(root, workers=workers, force=True)
         parallel = time.perf_counter() - parallel_started
 
+        unchanged_started = time.perf_counter()  # as `make grade` runs it on a push that changed nothing
+        subprocess.run([sys.executable, "-m", "penguin_course", "grade"], cwd=root, check=True, capture_output=True)
+        unchanged = time.perf_counter() - unchanged_started
+
         print(f"(a) grading one student, serially:      {per_student:6.1f} s")
         print(f"    the same notebooks as plain scripts: {scripts:6.1f} s")
         print(f"    overhead ratio:                      {per_student / scripts:6.2f}")
@@ -146,6 +153,7 @@ def run(copies: int, workers: int) -> None:
         judges = [judge for judge in judging._shared.values() if judge.start_seconds]
         if judges:
             print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
+        print(f"(f) make grade when nothing changed (a push that touched no submission): {unchanged:.1f} s")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
