@@ -254,3 +254,32 @@ def test_a_test_whose_judge_is_killed_scores_0_whatever_the_kernel_prints(tmp_pa
         assert notebook.loc[test, "score"] == 0 and notebook.loc[test, "status"] == "error"
     _, run = read_run(root, "pretender")
     assert "judge" in next(n.message for n in run.notebooks if n.name == NB4)
+
+
+def test_the_judge_runs_the_instructors_test_code_and_nothing_the_student_marked_as_a_test(tmp_path):
+    """nbgrader itself refuses a notebook with a graded cell it does not know; should one get
+    through, its code is the student's and runs in their kernel, and a known test runs the
+    instructor's code whatever the submitted cell says."""
+    from penguin_course.execute import JudgedClient, assignment_judge
+
+    def test_cell(grade_id, source):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
+                                     "grade_id": grade_id, "schema_version": 3}
+        return cell
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        test_cell("test-of-my-own", "import sys\nprint('ran in', sys.argv[0])"),
+        test_cell("test-known", "print('the student rewrote this test')"),
+    ])
+    client = JudgedClient(notebook, timeout=120, allow_errors=True, kernel_name="python3",
+                          resources={"metadata": {"path": str(tmp_path)}})
+    client.judge = assignment_judge(SOURCE)
+    client.tests = {"test-known": "import sys\nprint('the instructor wrote this test, run in', sys.argv[0])"}
+    try:
+        client.execute()
+    finally:
+        client.end_judging()
+    own, known = ("".join(output.get("text", "") for output in cell.outputs) for cell in notebook.cells)
+    assert "ran in" in own and "-c" not in own  # the kernel's argv, not the judge's (python -c)
+    assert known == "the instructor wrote this test, run in -c\n"

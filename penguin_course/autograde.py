@@ -197,10 +197,10 @@ def judge_modules(root: Path) -> list[str]:
 
 
 def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
-            sandbox: Sandbox | None, judge: judging.Judge | None) -> tuple[str, str]:
+            sandbox: Sandbox | None, judge: judging.Judge | None, tests: dict[str, str] | None = None) -> tuple[str, str]:
     """Run the notebook in place; ("", "") or the status and message of what stopped it."""
     executor = JudgedExecute(config=config)
-    executor.judge = judge
+    executor.judge, executor.tests = judge, tests
     executor.interrupt_on_timeout = False  # a cell past the notebook's time limit ends the run
     # The kernel's own log (e.g. its warning about TCP transport) is not the student's output.
     # The tests' helpers are imported as the kernel starts, before any answer runs: whatever
@@ -293,8 +293,10 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
     if sandbox is not None:
         # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
         resources["metadata"]["path"] = str(sandbox.fill(folder))
+    # The tests the judge runs are the instructor's, by grade id, whatever the submitted cells say.
+    tests = judging.test_sources(nbformat.read(root / "source" / ASSIGNMENT / submitted.expected, as_version=4))
     result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
-                                            helper_modules(root), sandbox, judge)
+                                            helper_modules(root), sandbox, judge, tests)
     if submitted.note and not result.message:
         result.message = submitted.note
     forgive_warnings(notebook)

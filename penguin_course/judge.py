@@ -123,11 +123,16 @@ class Judge:
         self.start_seconds = time.monotonic() - started
 
     def open(self, deadline: float) -> JudgeSession:
-        """A fresh judge for one notebook."""
+        """A fresh judge for one notebook (the zygote started again if it has gone)."""
         if self.sandbox is None and self.process is None:
             self.start()
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        connection.connect(str(self.socket_path))
+        try:
+            connection.connect(str(self.socket_path))
+        except OSError:  # the zygote died (killed, out of memory): a new one, once
+            self.close()
+            self.start()
+            connection.connect(str(self.socket_path))
         session = JudgeSession(self, connection)
         ready, _ = session.receive(deadline)
         session.pid = ready["pid"]
@@ -272,13 +277,30 @@ def copy_files(source: int, destination: Path, skip: set[str], budget: list[int]
             (destination / entry.name).write_bytes(data)
 
 
+def test_sources(notebook) -> dict[str, str]:
+    """grade id -> code of the notebook's test cells (of a source/ notebook: the instructor's)."""
+    return {cell.metadata.nbgrader.grade_id: cell.source for cell in notebook.cells if is_test_cell(cell)}
+
+
 class JudgeTests:
-    """Mixed into an nbclient executor: test cells run in ``judge`` (None: in the kernel, as usual)."""
+    """Mixed into an nbclient executor: test cells run in ``judge`` (None: in the kernel, as usual).
+
+    ``tests`` (grade id -> code, from source/) says which cells are tests and what they run: a
+    cell that a student marked as a test of their own is their code, and runs in their kernel.
+    None trusts the notebook's own test cells (the course's tests of its own notebooks)."""
 
     judge: Judge | None = None
+    tests: dict[str, str] | None = None
+
+    def judged_source(self, cell) -> str | None:
+        if self.judge is None or not is_test_cell(cell):
+            return None
+        grade_id = cell.metadata.nbgrader.grade_id
+        return cell.source if self.tests is None else self.tests.get(grade_id)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        if self.judge is None or not is_test_cell(cell):
+        source = self.judged_source(cell)
+        if source is None:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         await run_hook(self.on_cell_start, cell=cell, cell_index=cell_index)
         started, self.kernel_seconds = datetime.now(timezone.utc), 0.0
@@ -288,7 +310,7 @@ class JudgeTests:
         if session is None:
             session = self.judge_session = self.judge.open(deadline)
         self.share_files()
-        session.send({"op": "run", "source": cell.source, "name": cell.metadata.nbgrader.grade_id,
+        session.send({"op": "run", "source": source, "name": cell.metadata.nbgrader.grade_id,
                       "cwd": str(self.judge.workdir)})
         while True:
             message, payload = session.receive(deadline)
