@@ -17,7 +17,7 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo grade feedback validate exchange release-assignment collect zip-collect release-feedback \
+.PHONY: help demo grade merge feedback validate exchange release-assignment collect zip-collect release-feedback \
 	sandbox browser postgres bench test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
@@ -26,8 +26,12 @@ help:  ## list the targets
 demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the scores
 	$(BIN)/python -m penguin_course demo $(GRADE_OPTIONS)
 
-grade: $(INSTALLED)  ## grade every student in submitted/, then write feedback, CSVs, report (FORCE=1, SUBMITTED=dir, SANDBOX=off)
-	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS) $(if $(SUBMITTED),--submitted "$(SUBMITTED)")
+grade: $(INSTALLED)  ## grade every student in submitted/, then write feedback, CSVs, report (FORCE=1, SUBMITTED=dir, SANDBOX=off, SHARD=i/N)
+	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS) $(if $(SUBMITTED),--submitted "$(SUBMITTED)") \
+		$(if $(SHARD),--shard "$(SHARD)")
+
+merge: $(INSTALLED)  ## after make grade SHARD=i/N on several machines: the bundles (BUNDLES=dir, default shards/) into the gradebook
+	$(BIN)/python -m penguin_course merge $(if $(BUNDLES),--bundles "$(BUNDLES)")
 
 feedback: $(INSTALLED)  ## after grading by hand: feedback pages, grades.csv, grades-by-test.csv, report.html (seconds)
 	$(BIN)/python -m penguin_course feedback

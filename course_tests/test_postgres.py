@@ -5,8 +5,8 @@ import shutil
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
+from conftest import gradebook_contents
 from postgres import cluster
 from penguin_course import grade
 from penguin_course.autograde import db_url
@@ -25,25 +25,6 @@ def course(root):
     return root
 
 
-def contents(url: str) -> dict[str, list[tuple]]:
-    """Every table's rows, without the random ids nbgrader gives rows and the keys made of them
-    (a missing value is one, whatever type the database gave its column)."""
-    engine = sa.create_engine(url)
-    tables = {}
-    try:
-        with engine.connect() as connection:
-            for table in sa.inspect(engine).get_table_names():
-                if table == "alembic_version":
-                    continue
-                rows = pd.read_sql_table(table, connection)
-                kept = sorted(column for column in rows.columns if column != "id" and not column.endswith("_id"))
-                tables[table] = sorted(tuple("null" if pd.isna(value) else str(value) for value in row)
-                                       for row in rows[kept].itertuples(index=False))
-    finally:
-        engine.dispose()
-    return tables
-
-
 def test_the_config_decides_where_the_gradebook_is(tmp_path, monkeypatch):
     monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
     (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.db_url = "sqlite:///marks.db"\n')
@@ -58,13 +39,13 @@ def test_grading_into_postgresql_writes_what_grading_into_sqlite_writes(tmp_path
     monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
     on_sqlite = course(tmp_path / "sqlite")
     grade.grade_class(on_sqlite, workers=1)
-    in_sqlite, sqlite_scores = contents(db_url(on_sqlite)), grade.scores(on_sqlite)
+    in_sqlite, sqlite_scores = gradebook_contents(db_url(on_sqlite)), grade.scores(on_sqlite)
     on_postgres = course(tmp_path / "postgres")
     with cluster() as url:
         monkeypatch.setenv("NBGRADER_DB_URL", url)
         grade.grade_class(on_postgres, workers=1)
         assert not (on_postgres / "gradebook.db").exists()  # everything went to the server
-        in_postgres = contents(url)
+        in_postgres = gradebook_contents(url)
         postgres_scores = grade.scores(on_postgres)
     assert in_postgres.keys() == in_sqlite.keys() and "grade" in in_sqlite
     for table in in_sqlite:

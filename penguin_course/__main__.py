@@ -29,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
     grading = commands.add_parser("grade", help="grade every student in submitted/, then write every output")
     grading.add_argument("--submitted", type=Path, default=ROOT / "submitted",
                          help="the folder of submissions, <student>/<assignment>/*.ipynb (default: submitted/)")
+    grading.add_argument("--shard", metavar="I/N", help="grade only share I of N and write its bundle to shards/I-of-N/")
+    merging = commands.add_parser("merge", help="bring the shards' bundles into the gradebook, write every output")
+    merging.add_argument("--bundles", type=Path, default=ROOT / "shards", help="where the bundles are (default: shards/)")
     add_grading_options(grading)
     add_grading_options(commands.add_parser("demo", help="grade the demo class of demo/submitted/"))
     commands.add_parser("feedback", help="write the feedback pages, CSVs and report from the gradebook "
@@ -59,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command == "grade" and not args.force:
+    if args.command == "grade" and not args.force and not args.shard:
         graded = uptodate.nothing_to_do(ROOT, args.submitted.resolve(), args.time_limit, args.sandboxed)
         if graded:
             print(f"nothing changed since the last run: {graded} students graded, their grades in grades.csv, "
@@ -74,8 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "release":
             print(f"released to {release.generate()}")
+        elif args.command == "grade" and args.shard:
+            from penguin_course import shards
+
+            bundle = shards.grade_shard(spec=args.shard, submitted_dir=args.submitted.resolve(), **options())
+            print(f"wrote {bundle}: bring it together with the others with make merge")
         elif args.command == "grade":
             print(grade.summary(grade.grade_class(submitted_dir=args.submitted.resolve(), **options())).to_string())
+        elif args.command == "merge":
+            from penguin_course import shards
+
+            print(grade.summary(shards.merge(bundles=args.bundles.resolve())).to_string())
         elif args.command == "demo":
             print(grade.summary(grade.demo(**options())).to_string())
         elif args.command == "feedback":

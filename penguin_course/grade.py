@@ -36,6 +36,10 @@ from penguin_course.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cel
 class GraderError(RuntimeError):
     """The grader itself failed, or was asked to grade nothing: `make grade` exits non-zero."""
 
+    def __init__(self, message: str, students: list[str] = ()):
+        super().__init__(message)
+        self.students = list(students)  # whom it failed for
+
 
 def graded_cells(root: Path) -> list[tuple[str, str, float, bool]]:
     """(notebook, grade_id, points, autograded?) of every graded cell of the source notebooks."""
@@ -138,9 +142,11 @@ def check_sandbox(sandboxed: bool, console: Console) -> None:
 
 def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: int | None = None,
                 force: bool = False, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
-                console: Console | None = None, only: list[str] | None = None) -> pd.DataFrame:
+                console: Console | None = None, only: list[str] | None = None,
+                write_outputs: bool = True) -> pd.DataFrame | None:
     """Grade every student of ``submitted_dir`` (default: submitted/; ``only`` some of them), then
-    write every output from the gradebook; the grades-by-test table of the whole gradebook.
+    write every output from the gradebook (unless ``write_outputs`` is False: a shard's job);
+    the grades-by-test table of the whole gradebook.
     Student code runs in a sandbox (``sandbox``) unless ``sandboxed`` is False."""
     submitted_dir = submitted_dir or root / "submitted"
     console = console or Console(stderr=True)
@@ -176,13 +182,14 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
                                      time_limit, sandboxed, config, cells, progress, task)
             failures.update(again)
     try:
-        table = refresh(root)
+        table = refresh(root) if write_outputs else None
     except NothingToRefresh:
         if not failures:
             raise
         table = None  # nobody was graded: the failures say why
     if failures:
-        raise GraderError("the grader failed for " + "; ".join(f"{s}: {m}" for s, m in sorted(failures.items())))
+        raise GraderError("the grader failed for " + "; ".join(f"{s}: {m}" for s, m in sorted(failures.items())),
+                          sorted(failures))
     return table
 
 

@@ -64,8 +64,8 @@ def judge_argv(library: Path, given: Path, socket_path: Path, modules: list[str]
     """The judge's zygote: isolated mode (no environment variables, no current folder on sys.path),
     then the course's package and the given files (the tests' helpers) ahead of the libraries."""
     start = (f"import sys; sys.path[:0] = [{str(library)!r}, {str(given)!r}]; "
-             "from penguin_course.judge_process import serve; serve(sys.argv[1], sys.argv[2:])")
-    return [sys.executable, "-I", "-c", start, str(socket_path), *modules]
+             "from penguin_course.judge_process import serve; serve(sys.argv[1], sys.argv[3:], sys.argv[2])")
+    return [sys.executable, "-I", "-c", start, str(socket_path), str(given), *modules]
 
 
 class JudgeSandbox(Sandbox):

@@ -119,6 +119,21 @@ class Namespace(dict):
         return value
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))  # the judge's own code: not the test's story
+GIVEN = ""  # the folder of the assignment's given files (the tests' helpers), set by serve
+
+
+def test_frames(error: BaseException) -> list[traceback.FrameSummary]:
+    """The traceback from the test's own line on: without the judge's machinery, and with the
+    helpers named by file name (their folder is the judge's scratch folder, different every run)."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)[1:]
+              if not os.path.abspath(frame.filename).startswith(HERE + os.sep)]
+    for frame in frames:
+        if GIVEN and os.path.abspath(frame.filename).startswith(GIVEN + os.sep):
+            frame.filename = os.path.basename(frame.filename)
+    return frames
+
+
 def run_cell(source: str, name: str, namespace: Namespace) -> list[dict]:
     """Run one test cell; its outputs in nbformat's form."""
     namespace.begin()
@@ -134,8 +149,7 @@ def run_cell(source: str, name: str, namespace: Namespace) -> list[dict]:
     outputs = [{"output_type": "stream", "name": stream, "text": text.getvalue()}
                for stream, text in (("stdout", stdout), ("stderr", stderr)) if text.getvalue()]
     if error is not None:
-        frames = traceback.extract_tb(error.__traceback__)[1:]  # from the test's own line on
-        lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
+        lines = traceback.format_list(test_frames(error)) + traceback.format_exception_only(type(error), error)
         outputs.append({"output_type": "error", "ename": type(error).__name__, "evalue": str(error),
                         "traceback": ["Traceback (most recent call last):\n", *lines]})
     return outputs
@@ -177,10 +191,13 @@ def guard_keras_loading() -> None:
     keras.saving.load_model = keras.models.load_model = checked_load_model
 
 
-def serve(path: str, modules: list[str]) -> None:
-    """The judge's zygote: import ``modules``, then fork a judge for each connection on ``path``."""
+def serve(path: str, modules: list[str], given: str = "") -> None:
+    """The judge's zygote: import ``modules``, then fork a judge for each connection on ``path``;
+    ``given`` is the folder of the assignment's given files."""
     import importlib
-    import warnings
+
+    global GIVEN
+    GIVEN = os.path.abspath(given) if given else ""    import warnings
 
     warnings.simplefilter("ignore")  # as the kernels' PYTHONWARNINGS=ignore (isolated mode reads no variables)
     os.environ.setdefault("MPLBACKEND", "agg")
@@ -215,4 +232,4 @@ def serve(path: str, modules: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2:])
+    serve(sys.argv[1], sys.argv[3:], sys.argv[2])

@@ -15,6 +15,7 @@ It runs no student code and takes seconds, so it can follow every session of gra
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -95,6 +96,16 @@ def write_feedback(root: Path, runs: dict[str, StudentResult]) -> None:
                                  notebook.message)
 
 
+def sort_rows(path: Path, columns: list[str]) -> None:
+    """Sort a CSV file's rows by ``columns``, leaving every value as written: nbgrader exports
+    students in the order they entered the gradebook, which depends on who finished grading first."""
+    with path.open(newline="") as file:
+        header, *rows = list(csv.reader(file))
+    keys = [header.index(column) for column in columns if column in header]
+    with path.open("w", newline="") as file:
+        csv.writer(file, lineterminator="\n").writerows([header, *sorted(rows, key=lambda row: [row[k] for k in keys])])
+
+
 def refresh(root: Path = ROOT) -> pd.DataFrame:
     """Write the CSVs, the feedback pages and the report from the gradebook; the grades-by-test table."""
     if not gradebook_exists(root):
@@ -107,6 +118,7 @@ def refresh(root: Path = ROOT) -> pd.DataFrame:
                                "(make grade)")
     table.to_csv(root / "grades-by-test.csv", index=False)
     nbgrader("export", f"--to={root / 'grades.csv'}", root=root)
+    sort_rows(root / "grades.csv", ["assignment", "student_id"])
     write_feedback(root, runs)
     autograded = {(name, cell) for name, cell, _, is_test in course_cells(root) if is_test}
     report.write(table, notebook_statuses(runs), autograded, root / "report.html")
