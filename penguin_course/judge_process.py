@@ -197,7 +197,8 @@ def serve(path: str, modules: list[str], given: str = "") -> None:
     import importlib
 
     global GIVEN
-    GIVEN = os.path.abspath(given) if given else ""    import warnings
+    GIVEN = os.path.abspath(given) if given else ""
+    import warnings
 
     warnings.simplefilter("ignore")  # as the kernels' PYTHONWARNINGS=ignore (isolated mode reads no variables)
     os.environ.setdefault("MPLBACKEND", "agg")
