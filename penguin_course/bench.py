@@ -11,7 +11,9 @@ In one run, on a scratch copy of the course with N copies of the reference solut
     the judge), the kernel answering the judge's questions, and saving to the gradebook;
 (d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback);
 (e) starting the judge, once per worker process;
-(f) a `make grade` that finds nothing changed, as on a push that touched no submission.
+(f) a `make grade` that finds nothing changed, as on a push that touched no submission;
+(g) the same class as 2 shards plus a merge, and from it the wall time of 300 students on
+    1, 5 and 20 runners.
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -19,6 +21,8 @@ It is a benchmark, not a test: it prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import shutil
 import subprocess
@@ -31,7 +35,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import PythonExporter
 
-from penguin_course import grade
+from penguin_course import grade, shards
 from penguin_course import judge as judging
 from penguin_course.refresh import refresh
 from penguin_course.autograde import StudentResult, grade_submission, load_config, record
@@ -105,6 +109,34 @@ def breakdown(root: Path, result: StudentResult) -> dict[str, float]:
     return spent
 
 
+CLASS_SIZE = 300  # a large course, for the projection
+
+
+def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int]]:
+    """Grade the class as 2 shares, each on a fresh copy of the course (as on a runner of its own,
+    here one after the other), then merge the bundles into another; (seconds per shard, seconds
+    to merge, students per shard)."""
+    bundles = Path(tempfile.mkdtemp(prefix="penguin-bench-bundles-"))
+    seconds, sizes = [], []
+    try:
+        for index in (1, 2):
+            machine = scratch_course(copies)
+            started = time.perf_counter()
+            bundle = shards.grade_shard(machine, f"{index}/2", workers=workers)
+            seconds.append(time.perf_counter() - started)
+            sizes.append(len(json.loads((bundle / shards.MANIFEST).read_text())["students"]))
+            shutil.copytree(bundle, bundles / bundle.name)
+            shutil.rmtree(machine, ignore_errors=True)
+        merged = scratch_course(copies)
+        started = time.perf_counter()
+        shards.merge(merged, bundles)
+        merging = time.perf_counter() - started
+        shutil.rmtree(merged, ignore_errors=True)
+    finally:
+        shutil.rmtree(bundles, ignore_errors=True)
+    return seconds, merging, sizes
+
+
 def run(copies: int, workers: int) -> None:
     root = scratch_course(copies)
     try:
@@ -135,6 +167,8 @@ def run(copies: int, workers: int) -> None:
         grade.grade_class(root, workers=workers, force=True)
         parallel = time.perf_counter() - parallel_started
 
+        shard_seconds, merge_seconds, shard_sizes = sharded(copies, workers)
+
         unchanged_started = time.perf_counter()  # as `make grade` runs it on a push that changed nothing
         subprocess.run([sys.executable, "-m", "penguin_course", "grade"], cwd=root, check=True, capture_output=True)
         unchanged = time.perf_counter() - unchanged_started
@@ -154,6 +188,19 @@ def run(copies: int, workers: int) -> None:
         if judges:
             print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
         print(f"(f) make grade when nothing changed (a push that touched no submission): {unchanged:.1f} s")
+        print(f"(g) the same {copies} students as 2 shards, each on a fresh copy of the course, one after the other:")
+        for index, (seconds, size) in enumerate(zip(shard_seconds, shard_sizes), start=1):
+            print(f"    make grade SHARD={index}/2 ({size} students):     {seconds:6.1f} s")
+        print(f"    make merge:                          {merge_seconds:6.1f} s")
+        per_student = parallel / copies
+        fixed = sum(seconds - size * per_student for seconds, size in zip(shard_seconds, shard_sizes)) / 2
+        merging = merge_seconds / copies
+        print(f"    projected for {CLASS_SIZE} students ({per_student:.1f} s a student on one {workers}-core runner, "
+              f"{fixed:.0f} s to start a shard, {merging:.2f} s a student to merge):")
+        for runners in (1, 5, 20):
+            wall = per_student * CLASS_SIZE if runners == 1 else \
+                fixed + math.ceil(CLASS_SIZE / runners) * per_student + merging * CLASS_SIZE
+            print(f"    {runners:2d} runner{'s' if runners > 1 else ' '}: {wall / 60:6.1f} min")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
