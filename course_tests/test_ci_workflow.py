@@ -72,3 +72,25 @@ def test_every_workflow_has_a_read_only_token_and_leaves_no_credentials():
         for line in path.read_text().splitlines():
             if re.search(r"\buses:", line):
                 assert re.search(r"@[0-9a-f]{40}\s+# v\d", line), f"{path.name}: say the version: {line.strip()}"
+
+
+SHARDED = ROOT / ".github" / "workflows" / "grade-sharded.yml"
+
+
+def test_the_sharded_workflow_grades_each_share_then_merges_them_all():
+    flow = yaml.safe_load(SHARDED.read_text())
+    makefile_targets = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.M))
+    shard, merge = flow["jobs"]["shard"], flow["jobs"]["merge"]
+    shares = shard["strategy"]["matrix"]["share"]
+    assert shares == list(range(1, len(shares) + 1)) and shard["strategy"]["fail-fast"] is False
+    grading = next(step for step in shard["steps"] if "make grade" in step.get("run", ""))
+    assert grading["run"] == f'make grade SHARD="$SHARE/{len(shares)}"'
+    assert grading["env"]["SHARE"] == "${{ matrix.share }}"
+    upload = next(step for step in shard["steps"] if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["path"] == "shards/" and upload["with"]["name"] == "bundle-${{ matrix.share }}"
+    assert merge["needs"] == "shard" and merge["if"] == "always()"
+    download = next(step for step in merge["steps"] if step.get("uses", "").startswith("actions/download-artifact"))
+    assert download["with"] == {"pattern": "bundle-*", "path": "shards/", "merge-multiple": True}
+    made = [word for job in (shard, merge) for step in job["steps"]
+            for word in re.findall(r"\bmake ([a-z-]+)", step.get("run", ""))]
+    assert made == ["sandbox", "grade", "merge"] and set(made) <= makefile_targets
