@@ -20,6 +20,7 @@ answer, which the judge then checks as data; it cannot make the judge run anythi
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -163,9 +164,9 @@ def encode(value) -> tuple[str, list[bytes]]:
 
 
 class Context:
-    """What the judge rebuilds values with, for one test cell: the models it has rebuilt (so
-    that ``history.model is model`` holds as in the kernel), how it calls a student's function,
-    and the modules it may import itself."""
+    """What the judge rebuilds values with, for one notebook: the models it has rebuilt (so that
+    ``history.model is model`` holds as in the kernel), how it calls a student's function, and
+    the modules it may import itself."""
 
     def __init__(self, function=None, modules: frozenset[str] = frozenset()):
         self.models: dict[int, object] = {}
@@ -289,13 +290,24 @@ class _Decoder:
         return history
 
     def keras(self, node, depth):
-        identity = node.get("id")
-        if type(identity) is int and identity in self.context.models:
-            return self.context.models[identity]
+        """The model, rebuilt once for each object of the kernel's (its id) in each state (a digest of
+        its configuration and weights): so ``history.model is model`` holds as in the kernel, and a
+        model the tests read again unchanged is not rebuilt (nor its predictions compiled) again."""
+        key = (node.get("id"), self.state_digest(node))
+        if type(key[0]) is int and key in self.context.models:
+            return self.context.models[key]
         model = self.keras_model(node, depth)
-        if type(identity) is int:
-            self.context.models[identity] = model
+        if type(key[0]) is int:
+            self.context.models[key] = model
         return model
+
+    def state_digest(self, node) -> str:
+        digest = hashlib.sha256(json.dumps([node.get("model"), node.get("compile"), node.get("iterations")]).encode())
+        for weight in node.get("weights", []):
+            index = weight.get("blob") if isinstance(weight, dict) else None
+            digest.update(self.blobs[index] if type(index) is int and 0 <= index < len(self.blobs)
+                          else json.dumps(weight).encode())
+        return digest.hexdigest()
 
     def keras_model(self, node, depth):
         import keras

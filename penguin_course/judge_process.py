@@ -92,6 +92,7 @@ class Namespace(dict):
     def __init__(self, channel: Channel, modules: frozenset[str]):
         super().__init__(__builtins__=builtins, __name__="__main__")
         self.channel, self.modules = channel, modules
+        self.context = crossing.Context(self.function, self.modules)
         self.begin()
 
     def begin(self) -> None:
@@ -99,7 +100,6 @@ class Namespace(dict):
         for name in getattr(self, "fetched", ()):
             self.pop(name, None)
         self.fetched, self.absent = set(), set()
-        self.context = crossing.Context(self.function, self.modules)
 
     def function(self, handle: int, name: str) -> StudentFunction:
         return StudentFunction(self.channel, handle, name, self.context)
