@@ -151,14 +151,13 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
     submitted_dir = submitted_dir or root / "submitted"
     console = console or Console(stderr=True)
     everyone = [student for student in check_submissions(submitted_dir) if only is None or student in only]
+    check_sandbox(sandboxed, console)
     exercises = uptodate.exercises_digest(root)
     pending = {}
     for student in everyone:
         digest = fingerprint(root, submitted_dir, student, time_limit, sandboxed, exercises)
         if force or unchanged_result(root, student, digest) is None:
             pending[student] = digest
-    if pending:
-        check_sandbox(sandboxed, console)
     if not uptodate.release_is_current(root):
         release.generate(root)  # records the assignment and its test cells in the gradebook
         uptodate.write_stamp(root, uptodate.RELEASE_STAMP, exercises)
