@@ -195,16 +195,7 @@ def test_a_kernel_that_exits_while_a_test_calls_it_loses_that_test_and_the_rest(
 
 def parents() -> dict[int, int]:
     """Every process on this machine: pid -> parent pid."""
-    found = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                status = Path(entry.path, "status").read_text()
-            except OSError:
-                continue
-            found[int(entry.name)] = int(next(line for line in status.splitlines()
-                                              if line.startswith("PPid:")).split()[1])
-    return found
+    return {pid: int(fields["PPid"]) for pid, fields in sandbox.process_statuses().items()}
 
 
 def judge_processes() -> dict[int, int]:

@@ -46,35 +46,35 @@ ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", 
              "nsswitch.conf", "mime.types"]
 
 
-def namespace_members(namespace: str) -> dict[int, int]:
-    """The processes in PID namespace ``namespace``: their pid here and their pid inside."""
-    members = {}
+def process_statuses() -> dict[int, dict[str, str]]:
+    """Every process on this machine that can still be read: pid -> the fields of /proc/<pid>/status."""
+    statuses = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if os.readlink(f"/proc/{entry.name}/ns/pid") != namespace:
-                    continue
                 status = Path(entry.path, "status").read_text()
-            except OSError:
+            except OSError:  # it ended meanwhile
                 continue
-            nspid = next(line for line in status.splitlines() if line.startswith("NSpid:"))
-            members[int(entry.name)] = int(nspid.split()[-1])
+            statuses[int(entry.name)] = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return statuses
+
+
+def namespace_members(namespace: str) -> dict[int, int]:
+    """The processes in PID namespace ``namespace``: their pid here and their pid inside."""
+    members = {}
+    for pid, fields in process_statuses().items():
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") != namespace:
+                continue
+        except OSError:
+            continue
+        members[pid] = int(fields["NSpid"].split()[-1])
     return members
 
 
 def processes_of(uid: int) -> list[int]:
     """The processes whose real user is ``uid`` (zombies too: they count against its limit until reaped)."""
-    pids = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                status = Path(entry.path, "status").read_text()
-            except OSError:
-                continue
-            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            if int(fields["Uid"].split()[0]) == uid:
-                pids.append(int(entry.name))
-    return pids
+    return [pid for pid, fields in process_statuses().items() if int(fields["Uid"].split()[0]) == uid]
 
 
 class SandboxUnavailable(RuntimeError):
