@@ -12,8 +12,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
+# ASSIGNMENT=name: the assignment source/name/ only (default: every assignment of source/)
+ASSIGNMENT_OPTION := $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)")
 GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) \
-	$(if $(filter off,$(SANDBOX)),--no-sandbox)
+	$(if $(filter off,$(SANDBOX)),--no-sandbox) $(ASSIGNMENT_OPTION)
 
 .DEFAULT_GOAL := help
 
@@ -23,10 +25,10 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the scores
+demo: $(INSTALLED)  ## grade the demo submissions in demo/submitted/; print the scores (ASSIGNMENT=name)
 	$(BIN)/python -m penguin_course demo $(GRADE_OPTIONS)
 
-grade: $(INSTALLED)  ## grade every student in submitted/, then write feedback, CSVs, report (FORCE=1, SUBMITTED=dir, SANDBOX=off, SHARD=i/N)
+grade: $(INSTALLED)  ## grade every student in submitted/, then write feedback, CSVs, report (ASSIGNMENT=name, FORCE=1, SUBMITTED=dir, SANDBOX=off, SHARD=i/N)
 	$(BIN)/python -m penguin_course grade $(GRADE_OPTIONS) $(if $(SUBMITTED),--submitted "$(SUBMITTED)") \
 		$(if $(SHARD),--shard "$(SHARD)")
 
@@ -43,18 +45,18 @@ validate: $(INSTALLED)  ## students: run NOTEBOOK=path as the grader will; lists
 exchange: $(INSTALLED)  ## create nbgrader's exchange (NBGRADER_EXCHANGE, default /srv/nbgrader/exchange) for the Assignments tab
 	$(BIN)/python -m penguin_course exchange
 
-release-assignment: $(INSTALLED)  ## put release/ in the exchange: students fetch it in the Assignments tab
-	$(BIN)/python -m penguin_course release-assignment $(if $(FORCE),--force)
+release-assignment: $(INSTALLED)  ## put release/ in the exchange: students fetch it in the Assignments tab (ASSIGNMENT=name)
+	$(BIN)/python -m penguin_course release-assignment $(if $(FORCE),--force) $(ASSIGNMENT_OPTION)
 
-collect: $(INSTALLED)  ## bring the students' latest submissions from the exchange into submitted/
-	$(BIN)/python -m penguin_course collect
+collect: $(INSTALLED)  ## bring the students' latest submissions from the exchange into submitted/ (ASSIGNMENT=name)
+	$(BIN)/python -m penguin_course collect $(ASSIGNMENT_OPTION)
 
-zip-collect: $(INSTALLED)  ## bring ARCHIVE=zip-or-folder of notebooks from a learning platform into submitted/
+zip-collect: $(INSTALLED)  ## bring ARCHIVE=zip-or-folder of notebooks from a learning platform into submitted/ (ASSIGNMENT=name if several)
 	@test -n "$(ARCHIVE)" || { echo "usage: make zip-collect ARCHIVE=path/to/submissions.zip" >&2; exit 2; }
-	$(BIN)/python -m penguin_course zip-collect "$(ARCHIVE)"
+	$(BIN)/python -m penguin_course zip-collect "$(ARCHIVE)" $(ASSIGNMENT_OPTION)
 
-release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in the Assignments tab
-	$(BIN)/python -m penguin_course release-feedback
+release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in the Assignments tab (ASSIGNMENT=name)
+	$(BIN)/python -m penguin_course release-feedback $(ASSIGNMENT_OPTION)
 
 sandbox: $(INSTALLED)  ## install bubblewrap (apt; sudo unless root) and check that grading can sandbox here
 	$(BIN)/python -m penguin_course sandbox
@@ -77,8 +79,8 @@ test-fast: $(INSTALLED)  ## run the fast course tests only (seconds)
 check: $(INSTALLED)  ## check that this machine is set up for the workshop
 	$(BIN)/python -m penguin_course check
 
-release: $(INSTALLED)  ## regenerate release/ from source/ after changing an exercise
-	$(BIN)/python -m penguin_course release
+release: $(INSTALLED)  ## regenerate release/ from source/ after changing an exercise (ASSIGNMENT=name)
+	$(BIN)/python -m penguin_course release $(ASSIGNMENT_OPTION)
 
 demo-submissions: $(INSTALLED)  ## rebuild demo/submitted/ from release/ and source/
 	$(BIN)/python -m penguin_course demo-submissions

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from penguin_course import grade, notebooks, sandbox
+from penguin_course.assignments import Assignment
 from penguin_course.autograde import read_run
 from penguin_course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
 
@@ -243,7 +244,7 @@ def test_a_test_whose_judge_is_killed_scores_0_whatever_the_kernel_prints(tmp_pa
     assert notebook.loc["test-improved-model-trained", "status"] == "passed"
     for test in ("test-accuracy-threshold", "test-predict-species-generalises"):
         assert notebook.loc[test, "score"] == 0 and notebook.loc[test, "status"] == "error"
-    _, run = read_run(root, "pretender")
+    _, run = read_run(Assignment(root, ASSIGNMENT), "pretender")
     assert "judge" in next(n.message for n in run.notebooks if n.name == NB4)
 
 

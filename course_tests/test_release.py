@@ -6,6 +6,7 @@ import re
 import pytest
 
 from penguin_course import notebooks, release
+from penguin_course.assignments import Assignment
 from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
 
 
@@ -40,7 +41,7 @@ def hidden_tests(name: str) -> list[str]:
 
 
 def test_release_is_generated_from_the_current_source(course_copy):
-    fresh = release.generate(course_copy)
+    fresh = release.generate(Assignment(course_copy, ASSIGNMENT))
     comparison = filecmp.dircmp(fresh, RELEASE)
     assert not comparison.left_only and not comparison.right_only, "files differ: run `make release`"
     _, mismatch, errors = filecmp.cmpfiles(fresh, RELEASE, comparison.common_files, shallow=False)
@@ -50,7 +51,7 @@ def test_release_is_generated_from_the_current_source(course_copy):
 def test_a_stale_release_is_detected(course_copy):
     notebook = course_copy / "source" / ASSIGNMENT / NOTEBOOKS[0]
     notebook.write_text(notebook.read_text().replace("Inspect the dataset", "Look at the dataset"))
-    fresh = release.generate(course_copy)
+    fresh = release.generate(Assignment(course_copy, ASSIGNMENT))
     assert not filecmp.cmp(fresh / NOTEBOOKS[0], RELEASE / NOTEBOOKS[0], shallow=False)
 
 

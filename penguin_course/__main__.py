@@ -13,7 +13,13 @@ from penguin_course.paths import ROOT
 # answers before importing nbgrader, Jupyter and pandas (see uptodate).
 
 
+def add_assignment_option(command: argparse.ArgumentParser, what: str = "every assignment of source/") -> None:
+    command.add_argument("--assignment", metavar="NAME", default=None,
+                         help=f"the assignment source/NAME/ only (default: {what})")
+
+
 def add_grading_options(command: argparse.ArgumentParser) -> None:
+    add_assignment_option(command)
     command.add_argument("--workers", type=int, default=None, help="parallel graders (default: one per core)")
     command.add_argument("--force", action="store_true", help="grade again students whose work has not changed")
     command.add_argument("--time-limit", type=float, default=uptodate.TIME_LIMIT,
@@ -25,7 +31,8 @@ def add_grading_options(command: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m penguin_course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("release", help="generate release/ from source/ (nbgrader generate_assignment)")
+    add_assignment_option(commands.add_parser("release", help="generate release/ from source/ "
+                                                              "(nbgrader generate_assignment)"))
     grading = commands.add_parser("grade", help="grade every student in submitted/, then write every output")
     grading.add_argument("--submitted", type=Path, default=ROOT / "submitted",
                          help="the folder of submissions, <student>/<assignment>/*.ipynb (default: submitted/)")
@@ -43,10 +50,14 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("exchange", help="create nbgrader's exchange and the students' setting for it")
     releasing = commands.add_parser("release-assignment", help="put release/ in the exchange for students to fetch")
     releasing.add_argument("--force", action="store_true", help="release again (students who fetched keep their copy)")
-    commands.add_parser("collect", help="collect the students' latest submissions from the exchange into submitted/")
+    add_assignment_option(releasing)
+    add_assignment_option(commands.add_parser("collect", help="collect the students' latest submissions from the "
+                                                              "exchange into submitted/"))
     zipped = commands.add_parser("zip-collect", help="collect notebooks downloaded from a learning platform")
     zipped.add_argument("archive", type=Path, help="a zip file, or a folder of notebooks and zips")
-    commands.add_parser("release-feedback", help="put the feedback pages in the exchange for students to fetch")
+    add_assignment_option(zipped, "the course's only assignment")
+    add_assignment_option(commands.add_parser("release-feedback", help="put the feedback pages in the exchange for "
+                                                                       "students to fetch"))
     commands.add_parser("sandbox", help="install bubblewrap if missing and check that student code runs sandboxed")
     commands.add_parser("browser", help="install Chromium if missing (for the browser tests)")
     commands.add_parser("postgres", help="install PostgreSQL's server if missing (a shared gradebook; its tests)")
@@ -63,20 +74,22 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "grade" and not args.force and not args.shard:
-        graded = uptodate.nothing_to_do(ROOT, args.submitted.resolve(), args.time_limit, args.sandboxed)
+        graded = uptodate.nothing_to_do(ROOT, args.submitted.resolve(), args.time_limit, args.sandboxed,
+                                        args.assignment)
         if graded:
             print(f"nothing changed since the last run: {graded} students graded, their grades in grades.csv, "
                   "grades-by-test.csv and report.html (FORCE=1 grades them again)")
             return 0
     from penguin_course import (collect, dataset, demo, exchange, grade, refresh, release, sandbox, setup_check,
                                 system, validate)
+    from penguin_course.assignments import UnknownAssignment
     from penguin_course.nbgrader_cli import NbgraderError
 
     options = lambda: dict(workers=args.workers, force=args.force, time_limit=args.time_limit,  # noqa: E731
-                           sandboxed=args.sandboxed)
+                           sandboxed=args.sandboxed, assignment=args.assignment)
     try:
         if args.command == "release":
-            print(f"released to {release.generate()}")
+            print(f"released to {', '.join(str(folder) for folder in release.generate_all(name=args.assignment))}")
         elif args.command == "grade" and args.shard:
             from penguin_course import shards
 
@@ -101,19 +114,20 @@ def main(argv: list[str] | None = None) -> int:
             folder, config = exchange.create()
             print(f"the exchange is {folder}; students' Jupyter finds the course through {config}")
         elif args.command == "release-assignment":
-            exchange.release_assignment(force=args.force)
-            print("released: students can fetch it in the Assignments tab")
+            names = exchange.release_assignment(force=args.force, name=args.assignment)
+            print(f"released {', '.join(names)}: students can fetch it in the Assignments tab")
         elif args.command == "collect":
-            collect.collect()
+            collect.collect(name=args.assignment)
             print(f"collected into {ROOT / 'submitted'}: {', '.join(grade.students(ROOT / 'submitted')) or 'nobody'}")
         elif args.command == "zip-collect":
-            found, skipped = collect.zip_collect(args.archive.resolve())
+            found, skipped = collect.zip_collect(args.archive.resolve(), name=args.assignment)
             print(f"submitted/ now holds: {', '.join(found) or 'nobody'}")
             if skipped:
                 print(f"not collected, as not named <student id>_<notebook>.ipynb: {', '.join(skipped)}", file=sys.stderr)
                 return 1
         elif args.command == "release-feedback":
-            print(f"released the feedback of {', '.join(exchange.release_feedback())}: students fetch it in the "
+            print(f"released the feedback of {', '.join(exchange.release_feedback(name=args.assignment))}: students "
+                  "fetch it in the "
                   "Assignments tab")
         elif args.command == "sandbox":
             system.ensure(system.BUBBLEWRAP)
@@ -131,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {dataset.write()}")
         elif args.command == "check":
             return setup_check.run(args.assignment)
-    except (NbgraderError, grade.GraderError, sandbox.SandboxUnavailable, system.InstallFailed,
+    except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,
             refresh.NothingToRefresh, exchange.ExchangeError, collect.CollectError) as error:
         print(error, file=sys.stderr)
         return 1

@@ -39,7 +39,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from penguin_course import judge as judging
 from penguin_course.execute import GRADING_ENV, failure_message
-from penguin_course.paths import ASSIGNMENT, NOTEBOOKS
+from penguin_course.assignments import Assignment
 from penguin_course.sandbox import Sandbox
 from penguin_course.submissions import INVALID, MISSING, find_notebooks, read_notebook
 
@@ -73,25 +73,27 @@ class StudentResult:
     notebooks: list[NotebookResult]
     seconds: float = 0.0
     start_seconds: float = 0.0  # of that, starting the sandbox and importing the libraries
+    assignment: str = ""
 
 
-def run_record_path(root: Path, student: str) -> Path:
-    return root / "autograded" / student / ASSIGNMENT / RUN_RECORD
+def run_record_path(assignment: Assignment, student: str) -> Path:
+    return assignment.autograded(student) / RUN_RECORD
 
 
-def save_run(root: Path, result: StudentResult, fingerprint: str) -> None:
+def save_run(assignment: Assignment, result: StudentResult, fingerprint: str) -> None:
     """Keep what this run found (statuses, messages, answers' digests) beside the graded notebooks."""
-    run_record_path(root, result.student).write_text(json.dumps({"fingerprint": fingerprint,
+    run_record_path(assignment, result.student).write_text(json.dumps({"fingerprint": fingerprint,
                                                                 "result": asdict(result)}, indent=1))
 
 
-def read_run(root: Path, student: str) -> tuple[str, StudentResult] | None:
-    """(fingerprint, result) of the last run that graded ``student``, if any."""
+def read_run(assignment: Assignment, student: str) -> tuple[str, StudentResult] | None:
+    """(fingerprint, result) of the last run that graded ``student``'s work for ``assignment``, if any."""
     try:
-        saved = json.loads(run_record_path(root, student).read_text())
+        saved = json.loads(run_record_path(assignment, student).read_text())
         notebooks = [NotebookResult(n["name"], n["status"], n["message"], [CellResult(**c) for c in n["cells"]])
                      for n in saved["result"]["notebooks"]]
-        return saved["fingerprint"], StudentResult(saved["result"]["student"], notebooks, saved["result"]["seconds"])
+        return saved["fingerprint"], StudentResult(saved["result"]["student"], notebooks, saved["result"]["seconds"],
+                                                   assignment=assignment.name)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -119,20 +121,19 @@ def gradebook_exists(root: Path) -> bool:
     return not url.startswith(SQLITE) or Path(url[len(SQLITE):]).exists()
 
 
-def resources_for(root: Path, student: str, name: str, folder: Path) -> dict:
-    return {"nbgrader": {"notebook": Path(name).stem, "assignment": ASSIGNMENT, "student": student,
-                         "db_url": db_url(root)},
+def resources_for(assignment: Assignment, student: str, name: str, folder: Path) -> dict:
+    return {"nbgrader": {"notebook": Path(name).stem, "assignment": assignment.name, "student": student,
+                         "db_url": db_url(assignment.root)},
             "metadata": {"path": str(folder)}}
 
 
-def prepare_folder(root: Path, submitted: Path, destination: Path, ignore: list[str]) -> None:
+def prepare_folder(assignment: Assignment, submitted: Path, destination: Path, ignore: list[str]) -> None:
     """autograded/<student>/<assignment>/: the student's other files, then the assignment's own
     files from source/ over them (a student cannot change the dataset or the test helpers)."""
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    source = root / "source" / ASSIGNMENT
-    for folder in (submitted, source):
+    for folder in (submitted, assignment.source):
         if not folder.is_dir():
             continue
         for path in folder.iterdir():
@@ -155,22 +156,11 @@ def stop_after(cells, index: int, status: str, message: str) -> None:
             cell.outputs = [nbformat.v4.new_output("error", ename=status, evalue=message, traceback=[message])]
 
 
-def given_files(root: Path) -> list[Path]:
-    """The files the assignment gives beside its notebooks: the dataset, the tests' helpers."""
-    return sorted(path for path in (root / "source" / ASSIGNMENT).iterdir()
-                  if path.is_file() and path.suffix != ".ipynb")
-
-
-def helper_modules(root: Path) -> list[str]:
-    """The assignment's own Python modules (the tests' helpers)."""
-    return [path.stem for path in given_files(root) if path.suffix == ".py"]
-
-
-def imported_modules(root: Path) -> list[str]:
+def imported_modules(assignment: Assignment) -> list[str]:
     """The modules the assignment's notebooks import (but its own): what a warm kernel imports ahead."""
     modules = set()
-    for name in NOTEBOOKS:
-        for cell in nbformat.read(root / "source" / ASSIGNMENT / name, as_version=4).cells:
+    for name in assignment.notebooks:
+        for cell in nbformat.read(assignment.source / name, as_version=4).cells:
             if cell.cell_type != "code":
                 continue
             code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
@@ -183,7 +173,7 @@ def imported_modules(root: Path) -> list[str]:
                     modules.update(alias.name for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     modules.add(node.module)
-    helpers = set(helper_modules(root))
+    helpers = set(assignment.helper_modules)
     return sorted(m for m in modules if m.split(".")[0] not in helpers) + ["ipykernel.kernelapp"]
 
 
@@ -191,9 +181,10 @@ class JudgedExecute(judging.JudgeTests, Execute):
     """nbgrader's executor, with the test cells judged outside the student's kernel."""
 
 
-def judge_modules(root: Path) -> list[str]:
+def judge_modules(assignment: Assignment) -> list[str]:
     """What the judge imports ahead, and may take from the kernel as a module: the exercises' imports."""
-    return [module for module in imported_modules(root) if not module.startswith("ipykernel")] + helper_modules(root)
+    return [module for module in imported_modules(assignment) if not module.startswith("ipykernel")] \
+        + assignment.helper_modules
 
 
 def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
@@ -273,7 +264,7 @@ def cell_results(notebook) -> list[CellResult]:
     return results
 
 
-def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Config,
+def grade_notebook(assignment: Assignment, student: str, submitted, folder: Path, config: Config,
                    time_limit: float, sandbox: Sandbox | None, judge: judging.Judge | None) -> NotebookResult:
     result = NotebookResult(submitted.expected)
     if submitted.path is None:
@@ -281,7 +272,7 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
         return result
     try:
         notebook = read_notebook(submitted.path)
-        resources = resources_for(root, student, submitted.expected, folder)
+        resources = resources_for(assignment, student, submitted.expected, folder)
         for preprocessor in SANITIZE:
             notebook, resources = preprocessor(config=config)(notebook, resources)
             if preprocessor is DeduplicateIds:
@@ -294,9 +285,9 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
         # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
         resources["metadata"]["path"] = str(sandbox.fill(folder))
     # The tests the judge runs are the instructor's, by grade id, whatever the submitted cells say.
-    tests = judging.test_sources(nbformat.read(root / "source" / ASSIGNMENT / submitted.expected, as_version=4))
+    tests = judging.test_sources(nbformat.read(assignment.source / submitted.expected, as_version=4))
     result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
-                                            helper_modules(root), sandbox, judge, tests)
+                                            assignment.helper_modules, sandbox, judge, tests)
     if submitted.note and not result.message:
         result.message = submitted.note
     forgive_warnings(notebook)
@@ -307,50 +298,52 @@ def grade_notebook(root: Path, student: str, submitted, folder: Path, config: Co
     return result
 
 
-def grade_submission(root: Path, submitted_dir: Path, student: str, time_limit: float,
+def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float,
                      sandboxed: bool = True) -> StudentResult:
-    """Sanitize and execute every notebook of ``student``, in a sandbox unless ``sandboxed`` is
-    False (then with the grader's own rights); writes autograded/, not the gradebook."""
+    """Sanitize and execute every notebook of ``student``'s work for ``assignment``, in a sandbox
+    unless ``sandboxed`` is False (then with the grader's own rights); writes autograded/, not
+    the gradebook."""
     started = time.monotonic()
-    config = load_config(root)
-    submitted = submitted_dir / student / ASSIGNMENT
-    folder = root / "autograded" / student / ASSIGNMENT
-    prepare_folder(root, submitted, folder, list(config.CourseDirectory.get("ignore", [])))
+    config = load_config(assignment.root)
+    submitted = assignment.submitted(submitted_dir, student)
+    folder = assignment.autograded(student)
+    prepare_folder(assignment, submitted, folder, list(config.CourseDirectory.get("ignore", [])))
     if not sandboxed:
         os.environ.update(GRADING_ENV)  # inherited by the kernels, with the rest of the grader's environment
-    context = Sandbox(env=GRADING_ENV, given=given_files(root), warm_modules=imported_modules(root)) \
+    given = assignment.given_files
+    context = Sandbox(env=GRADING_ENV, given=given, warm_modules=imported_modules(assignment)) \
         if sandboxed else nullcontext()
     # The tests run in a judge of their own, which this process keeps for the students it grades next.
-    judge = judging.shared(given_files(root), judge_modules(root), sandboxed, GRADING_ENV)
+    judge = judging.shared(given, judge_modules(assignment), sandboxed, GRADING_ENV)
     with context as sandbox:
-        results = [grade_notebook(root, student, notebook, folder, config, time_limit, sandbox, judge)
-                   for notebook in find_notebooks(submitted, NOTEBOOKS)]
+        results = [grade_notebook(assignment, student, notebook, folder, config, time_limit, sandbox, judge)
+                   for notebook in find_notebooks(submitted, assignment.notebooks)]
         start_seconds = sandbox.start_seconds if sandbox is not None else 0.0
-    return StudentResult(student, results, time.monotonic() - started, start_seconds)
+    return StudentResult(student, results, time.monotonic() - started, start_seconds, assignment.name)
 
 
-def record(root: Path, result: StudentResult, config: Config, previous: StudentResult | None = None) -> None:
+def record(assignment: Assignment, result: StudentResult, config: Config, previous: StudentResult | None = None) -> None:
     """Save one student's scores to the gradebook, as nbgrader's autograder does; but an answer
     graded by hand that is the same as in the ``previous`` run keeps its grade and comment and
     is not put back in the queue for grading by hand (nbgrader would put it back)."""
-    folder = root / "autograded" / result.student / ASSIGNMENT
+    root, folder = assignment.root, assignment.autograded(result.student)
     with Gradebook(db_url(root)) as gradebook, warnings.catch_warnings():
         # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
         warnings.simplefilter("ignore", SAWarning)
         gradebook.update_or_create_student(result.student)
         # when it was submitted, as nbgrader's autograde records it: formgrader compares it with
         # the submission's, and late penalties are counted from it
-        gradebook.update_or_create_submission(ASSIGNMENT, result.student, timestamp=submitted_at(folder))
+        gradebook.update_or_create_submission(assignment.name, result.student, timestamp=submitted_at(folder))
     for notebook_result in result.notebooks:
         path = folder / notebook_result.name
         if notebook_result.status in (MISSING, INVALID) or not path.exists():
-            zero_notebook(root, result.student, notebook_result.name)
+            zero_notebook(assignment, result.student, notebook_result.name)
             continue
         notebook = nbformat.read(path, as_version=4)
-        resources = resources_for(root, result.student, notebook_result.name, folder)
+        resources = resources_for(assignment, result.student, notebook_result.name, folder)
         for preprocessor in (SaveAutoGrades, AssignLatePenalties):
             notebook, resources = preprocessor(config=config)(notebook, resources)
-    keep_hand_grades(root, result, previous)
+    keep_hand_grades(assignment, result, previous)
 
 
 def submitted_at(folder: Path) -> datetime | None:
@@ -370,14 +363,14 @@ def unchanged_answers(result: StudentResult, previous: StudentResult | None) -> 
             if c.answer and before.get((n.name, c.grade_id)) == c.answer}
 
 
-def keep_hand_grades(root: Path, result: StudentResult, previous: StudentResult | None) -> None:
+def keep_hand_grades(assignment: Assignment, result: StudentResult, previous: StudentResult | None) -> None:
     unchanged = unchanged_answers(result, previous)
     if not unchanged:
         return
-    with Gradebook(db_url(root)) as gradebook:
+    with Gradebook(db_url(assignment.root)) as gradebook:
         for name, cell in unchanged:
             try:
-                grade = gradebook.find_grade(cell, Path(name).stem, ASSIGNMENT, result.student)
+                grade = gradebook.find_grade(cell, Path(name).stem, assignment.name, result.student)
             except MissingEntry:
                 continue
             if grade.manual_score is not None:
@@ -385,11 +378,11 @@ def keep_hand_grades(root: Path, result: StudentResult, previous: StudentResult 
         gradebook.db.commit()
 
 
-def zero_notebook(root: Path, student: str, name: str) -> None:
+def zero_notebook(assignment: Assignment, student: str, name: str) -> None:
     """A notebook that could not be graded scores 0 on every cell, as nbgrader scores a missing one."""
-    with Gradebook(db_url(root)) as gradebook:
+    with Gradebook(db_url(assignment.root)) as gradebook:
         try:
-            submission = gradebook.find_submission_notebook(Path(name).stem, ASSIGNMENT, student)
+            submission = gradebook.find_submission_notebook(Path(name).stem, assignment.name, student)
         except MissingEntry:
             return
         for grade in submission.grades:

@@ -38,6 +38,7 @@ from nbconvert import PythonExporter
 from penguin_course import grade, shards
 from penguin_course import judge as judging
 from penguin_course.refresh import refresh
+from penguin_course.assignments import Assignment
 from penguin_course.autograde import StudentResult, grade_submission, load_config, record
 from penguin_course.execute import GRADING_ENV
 from penguin_course.notebooks import is_autograded_test, is_solution
@@ -146,13 +147,14 @@ def run(copies: int, workers: int) -> None:
         scripts = plain_scripts_seconds()
 
         config = load_config(root)
+        assignment = Assignment(root, ASSIGNMENT)  # the workshop's lesson, whose demo student is copied
         serial_started = time.perf_counter()
         parts = []
         for student in grade.students(root / "submitted"):
             started = time.perf_counter()
-            result = grade_submission(root, root / "submitted", student, grade.TIME_LIMIT)
+            result = grade_submission(assignment, root / "submitted", student, grade.TIME_LIMIT)
             executed = time.perf_counter()
-            record(root, result, config)
+            record(assignment, result, config)
             parts.append((result, executed - started, time.perf_counter() - executed))
         outputs_started = time.perf_counter()
         refresh(root)  # once for the class: CSVs, feedback pages, report

@@ -19,23 +19,35 @@ import re
 import shutil
 from pathlib import Path
 
+from penguin_course import assignments
+from penguin_course.assignments import UnknownAssignment
 from penguin_course.autograde import load_config
 from penguin_course.nbgrader_cli import nbgrader
-from penguin_course.paths import ASSIGNMENT, ROOT
+from penguin_course.paths import ROOT
 
 class CollectError(RuntimeError):
     pass
 
 
-def collect(root: Path = ROOT) -> str:
-    """``nbgrader collect --update``: every student's latest submission from the exchange."""
-    return nbgrader("collect", ASSIGNMENT, "--update", root=root)
+def collect(root: Path = ROOT, name: str | None = None) -> list[str]:
+    """``nbgrader collect --update`` for every assignment (or the one called ``name``): every
+    student's latest submission from the exchange; nbgrader's log of each."""
+    try:
+        chosen = assignments.select(root, name)
+    except UnknownAssignment as error:
+        raise CollectError(str(error)) from None
+    return [nbgrader("collect", assignment.name, "--update", root=root) for assignment in chosen]
 
 
-def zip_collect(archive: Path, root: Path = ROOT) -> tuple[list[str], list[str]]:
-    """Collect the notebooks of ``archive`` (a zip, or a folder of notebooks and zips) into
-    submitted/; (the students in submitted/, the files skipped because their names do not
-    follow the pattern: they are listed, not guessed at)."""
+def zip_collect(archive: Path, root: Path = ROOT, name: str | None = None) -> tuple[list[str], list[str]]:
+    """Collect the notebooks of ``archive`` (a zip, or a folder of notebooks and zips) for the
+    assignment called ``name`` (needed only if the course has several) into submitted/; (the
+    students in submitted/ with work for it, the files skipped because their names do not follow
+    the pattern: they are listed, not guessed at)."""
+    try:
+        assignment = assignments.one(root, name, "the archive")
+    except UnknownAssignment as error:
+        raise CollectError(str(error)) from None
     if not archive.exists():
         raise CollectError(f"{archive} does not exist: give a zip file or a folder of the students' notebooks, "
                            "named <student id>_<notebook>.ipynb (ARCHIVE=path)")
@@ -43,7 +55,7 @@ def zip_collect(archive: Path, root: Path = ROOT) -> tuple[list[str], list[str]]
     if not pattern:
         raise CollectError("nbgrader_config.py sets no FileNameCollectorPlugin.named_regexp: zip_collect cannot "
                            "tell the students apart")
-    downloaded = root / "downloaded" / ASSIGNMENT
+    downloaded = root / "downloaded" / assignment.name
     incoming = downloaded / "archive"
     if incoming.exists():
         shutil.rmtree(incoming)
@@ -52,7 +64,7 @@ def zip_collect(archive: Path, root: Path = ROOT) -> tuple[list[str], list[str]]
     else:
         incoming.mkdir(parents=True)
         shutil.copy2(archive, incoming / archive.name)
-    log = nbgrader("zip_collect", ASSIGNMENT, "--force", root=root)
+    log = nbgrader("zip_collect", assignment.name, "--force", root=root)
     skipped = [Path(path).relative_to(downloaded / "extracted").as_posix()
                for path in re.findall(r"Skipped submission with no match information provided: (.*)", log)]
-    return sorted(path.parent.name for path in (root / "submitted").glob(f"*/{ASSIGNMENT}")), skipped
+    return sorted(path.parent.name for path in (root / "submitted").glob(f"*/{assignment.name}")), skipped

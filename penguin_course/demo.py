@@ -1,7 +1,10 @@
 """The demo class: submissions the repository ships, graded by `make demo`.
 
+For every assignment of source/:
+
 - ``demo-complete`` filled in every answer with the instructor's solution;
-- ``demo-partly-wrong`` made a few typical mistakes (see ``wrong_answers.PARTLY_WRONG``);
+- ``demo-partly-wrong`` made a few typical mistakes (see ``wrong_answers.PARTLY_WRONG``; only
+  in the assignments whose typical mistakes the course knows);
 - ``demo-untouched`` submitted the release as it was handed out.
 
 They are built from release/ and source/, so they follow the exercises when those
@@ -16,35 +19,44 @@ from pathlib import Path
 
 import nbformat
 
-from penguin_course import notebooks
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, RELEASE, SOURCE
+from penguin_course import assignments, notebooks
+from penguin_course.assignments import Assignment
+from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT, SOURCE
 from penguin_course.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
 
 COMPLETE, PARTLY_WRONG_STUDENT, UNTOUCHED = "demo-complete", "demo-partly-wrong", "demo-untouched"
 STUDENTS = [COMPLETE, PARTLY_WRONG_STUDENT, UNTOUCHED]
+# The typical mistakes the course knows, by assignment (wrong_answers is about the day-1 lesson).
+KNOWN_MISTAKES = {ASSIGNMENT: PARTLY_WRONG}
+
+
+def students_of(assignment: Assignment) -> list[str]:
+    return [student for student in STUDENTS
+            if student != PARTLY_WRONG_STUDENT or KNOWN_MISTAKES.get(assignment.name)]
 
 
 def answers_of(student: str, notebook: str, source_dir: Path = SOURCE) -> dict[str, str]:
-    """What ``student`` typed into the solution cells of ``notebook``."""
+    """What ``student`` typed into the solution cells of ``notebook`` (of the assignment in ``source_dir``)."""
     if student == UNTOUCHED:
         return {}
     answers = notebooks.solutions(source_dir / notebook)
     if student == PARTLY_WRONG_STUDENT:
-        for test in PARTLY_WRONG:
+        for test in KNOWN_MISTAKES.get(source_dir.name, []):
             mistake = WRONG_ANSWERS[test]
             if mistake.notebook == notebook:
                 answers.update(mistake.answers)
     return answers
 
 
-def build(destination: Path = DEMO_SUBMISSIONS, release_dir: Path = RELEASE, source_dir: Path = SOURCE) -> Path:
-    """Write every demo student's notebooks to ``destination/<student>/<assignment>/``."""
-    for student in STUDENTS:
-        folder = destination / student / ASSIGNMENT
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        for name in NOTEBOOKS:
-            released = notebooks.read(release_dir / name)
-            nbformat.write(notebooks.fill(released, answers_of(student, name, source_dir)), folder / name)
+def build(destination: Path = DEMO_SUBMISSIONS, root: Path = ROOT) -> Path:
+    """Write every demo student's notebooks to ``destination/<student>/<assignment>/``, for every assignment."""
+    for assignment in assignments.find(root):
+        for student in students_of(assignment):
+            folder = destination / student / assignment.name
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            for name in assignment.notebooks:
+                released = notebooks.read(assignment.release / name)
+                nbformat.write(notebooks.fill(released, answers_of(student, name, assignment.source)), folder / name)
     return destination

@@ -12,9 +12,11 @@ import os
 import sys
 from pathlib import Path
 
+from penguin_course import assignments
+from penguin_course.assignments import UnknownAssignment
 from penguin_course.autograde import load_config
 from penguin_course.nbgrader_cli import nbgrader
-from penguin_course.paths import ASSIGNMENT, ROOT
+from penguin_course.paths import ROOT
 
 # Everyone may create their own entries, and only remove their own (as /tmp): a student
 # cannot delete the course's folder in it.
@@ -59,31 +61,47 @@ def create(root: Path = ROOT, config_path: Path | None = None) -> tuple[Path, Pa
     return exchange, config_path
 
 
-def release_assignment(root: Path = ROOT, force: bool = False) -> str:
-    """``nbgrader release_assignment``: put release/ in the exchange, for students to fetch."""
+def chosen(root: Path, name: str | None) -> list[assignments.Assignment]:
+    try:
+        return assignments.select(root, name)
+    except UnknownAssignment as error:
+        raise ExchangeError(str(error)) from None
 
+
+def release_assignment(root: Path = ROOT, force: bool = False, name: str | None = None) -> list[str]:
+    """``nbgrader release_assignment``: put release/ in the exchange, for students to fetch: every
+    assignment, or the one called ``name``; the assignments released."""
+    picked = chosen(root, name)
     _, exchange = settings(root)
     if not exchange.is_dir():
         raise ExchangeError(f"there is no exchange at {exchange}: run `make exchange` first")
-    return nbgrader("release_assignment", ASSIGNMENT, *(["--force"] if force else []), root=root)
+    for assignment in picked:
+        nbgrader("release_assignment", assignment.name, *(["--force"] if force else []), root=root)
+    return [assignment.name for assignment in picked]
 
 
-def release_feedback(root: Path = ROOT) -> list[str]:
+def release_feedback(root: Path = ROOT, name: str | None = None) -> list[str]:
     """``nbgrader release_feedback``: put each student's feedback pages in the exchange, where the
     student fetches them in the Assignments tab; the students whose feedback was released.
 
     Only work submitted through the exchange can be returned through it (nbgrader files the
     pages under a secret of the submission); the feedback of work that came another way stays
     in feedback/ for the instructor to hand out."""
-    folders = sorted(path.parent for path in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
-    if not folders:
-        raise ExchangeError(f"there is no feedback in {root / 'feedback'}: run `make grade` or `make feedback` first")
-    students = sorted({folder.parent.name for folder in folders})
-    returnable = [s for s in students if (root / "feedback" / s / ASSIGNMENT / "submission_secret.txt").is_file()]
-    if not returnable:
+    released = set()
+    for assignment in chosen(root, name):
+        folders = sorted(path.parent for path in (root / "feedback").glob(f"*/{assignment.name}/*.html"))
+        students = sorted({folder.parent.name for folder in folders})
+        returnable = [s for s in students if (assignment.feedback(s) / "submission_secret.txt").is_file()]
+        if not returnable:
+            continue
+        others = sorted(set(students) - set(returnable))
+        nbgrader("release_feedback", assignment.name,
+                 *([f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []), root=root)
+        released.update(returnable)
+    if not released:
+        if not any((root / "feedback").glob("*/*/*.html")):
+            raise ExchangeError(f"there is no feedback in {root / 'feedback'}: run `make grade` or `make feedback` "
+                                "first")
         raise ExchangeError("no feedback to release through the exchange: none of the graded work was submitted "
                             "through it (hand out feedback/<student>/ another way)")
-    others = sorted(set(students) - set(returnable))
-    nbgrader("release_feedback", ASSIGNMENT, *([f"--CourseDirectory.student_id_exclude={','.join(others)}"]
-                                               if others else []), root=root)
-    return returnable
+    return sorted(released)

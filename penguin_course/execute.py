@@ -22,6 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
+from penguin_course.assignments import Assignment
 from penguin_course.judge import Judge, JudgeTests, shared
 from penguin_course.notebooks import grade_id, is_autograded_test
 from penguin_course.paths import SOURCE
@@ -64,13 +65,10 @@ class JudgedClient(JudgeTests, NotebookClient):
 
 def assignment_judge(source_dir: Path) -> Judge:
     """This process's judge for the assignment in ``source_dir`` (not sandboxed: the course's own notebooks)."""
-    from penguin_course.autograde import imported_modules  # noqa: PLC0415  (autograde imports this module)
+    from penguin_course.autograde import judge_modules  # noqa: PLC0415  (autograde imports this module)
 
-    given = sorted(path for path in source_dir.iterdir() if path.is_file() and path.suffix != ".ipynb")
-    helpers = [path.stem for path in given if path.suffix == ".py"]
-    modules = [module for module in imported_modules(source_dir.parent.parent)
-               if not module.startswith("ipykernel")] + helpers
-    return shared(given, modules, sandboxed=False, env=GRADING_ENV)
+    assignment = Assignment(source_dir.parent.parent, source_dir.name)
+    return shared(assignment.given_files, judge_modules(assignment), sandboxed=False, env=GRADING_ENV)
 
 
 def execute(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,

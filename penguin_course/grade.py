@@ -24,11 +24,12 @@ from nbgrader.api import Gradebook, MissingEntry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from penguin_course import release, sandbox, system, uptodate
+from penguin_course import assignments, release, sandbox, system, uptodate
+from penguin_course.assignments import Assignment, UnknownAssignment
 from penguin_course.uptodate import TIME_LIMIT, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
 from penguin_course.autograde import (MANUAL, CellResult, StudentResult, db_url, grade_submission, gradebook_exists,
                                       load_config, read_run, record, save_run)
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
+from penguin_course.paths import DEMO_SUBMISSIONS, ROOT
 from penguin_course.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
 
 
@@ -41,9 +42,9 @@ class GraderError(RuntimeError):
         self.students = list(students)  # whom it failed for
 
 
-def graded_cells(root: Path) -> list[tuple[str, str, float, bool]]:
-    """(notebook, grade_id, points, autograded?) of every graded cell of the source notebooks."""
-    return course_cells(root)
+def graded_cells(root: Path) -> list[tuple[str, str, str, float, bool]]:
+    """(assignment, notebook, grade_id, points, autograded?) of every graded cell of every assignment."""
+    return [(assignment.name, *cell) for assignment in assignments.find(root) for cell in course_cells(assignment)]
 
 
 def students(submitted_dir: Path) -> list[str]:
@@ -52,7 +53,7 @@ def students(submitted_dir: Path) -> list[str]:
 
 def check_submissions(submitted_dir: Path) -> list[str]:
     """The students of ``submitted_dir``; GraderError, before anything is written, if there are none."""
-    layout = f"{submitted_dir}/<student id>/{ASSIGNMENT}/<notebook>.ipynb"
+    layout = f"{submitted_dir}/<student id>/<assignment>/<notebook>.ipynb"
     if not submitted_dir.is_dir():
         raise GraderError(f"there is no folder {submitted_dir}: submissions are expected as {layout} "
                           "(make collect puts them there); nothing was graded or changed")
@@ -62,13 +63,22 @@ def check_submissions(submitted_dir: Path) -> list[str]:
     return everyone
 
 
-def unchanged_result(root: Path, student: str, digest: str) -> StudentResult | None:
+def chosen_assignments(root: Path, name: str | None) -> list[Assignment]:
+    """The assignment named (every one if None); GraderError, before anything is written, otherwise."""
+    try:
+        return assignments.select(root, name)
+    except UnknownAssignment as error:
+        raise GraderError(f"{error}; nothing was graded or changed") from None
+
+
+def unchanged_result(assignment: Assignment, student: str, digest: str) -> StudentResult | None:
     """The result of the last run, if it graded exactly what is there now."""
-    run = read_run(root, student)
+    run = read_run(assignment, student)
     return run[1] if run is not None and run[0] == digest else None
 
 
 def complete(result: StudentResult, cells: list[tuple[str, str, float, bool]]) -> StudentResult:
+    # cells: (notebook, grade_id, points, autograded?) of the result's assignment
     """Give every graded cell of a notebook that was not run a row: 0 points, the notebook's status."""
     for notebook in result.notebooks:
         if not notebook.cells:
@@ -78,11 +88,14 @@ def complete(result: StudentResult, cells: list[tuple[str, str, float, bool]]) -
 
 
 def summary(table: pd.DataFrame, root: Path = ROOT) -> pd.DataFrame:
-    """Autograded points per student and notebook as 'score/max', and the answers left to grade by hand."""
-    autograded = {(name, cell) for name, cell, _, is_test in graded_cells(root) if is_test}
-    auto = table[[key in autograded for key in zip(table["notebook"], table["grade_id"])]]
-    table = table.assign(notebook=table["notebook"].map(lambda name: Path(name).stem))
-    auto = auto.assign(notebook=auto["notebook"].map(lambda name: Path(name).stem))
+    """Autograded points per student and notebook as 'score/max' (notebooks named <assignment>/<notebook>
+    when there are several assignments), and the answers left to grade by hand."""
+    autograded = {(a, name, cell) for a, name, cell, _, is_test in graded_cells(root) if is_test}
+    auto = table[[key in autograded for key in zip(table["assignment"], table["notebook"], table["grade_id"])]]
+    several = table["assignment"].nunique() > 1
+    label = lambda frame: frame.assign(notebook=[  # noqa: E731
+        f"{a}/{Path(n).stem}" if several else Path(n).stem for a, n in zip(frame["assignment"], frame["notebook"])])
+    table, auto = label(table), label(auto)
     totals = auto.groupby(["student_id", "notebook"])[["score", "max_score"]].sum()
     wide = (totals["score"].map("{:g}".format) + "/" + totals["max_score"].map("{:g}".format)).unstack()
     overall = auto.groupby("student_id")[["score", "max_score"]].sum()
@@ -104,25 +117,26 @@ def grade_in_pool(root, submitted_dir, pending, previous, workers, time_limit, s
     whom, the students lost with a worker process that died)."""
     failures, lost = {}, []
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=worker_context()) as pool:
-        futures = {pool.submit(grade_submission, root, submitted_dir, student, time_limit, sandboxed): student
-                   for student in pending}
+        futures = {pool.submit(grade_submission, assignment, submitted_dir, student, time_limit, sandboxed):
+                   (assignment, student) for assignment, student in pending}
         for future in as_completed(futures):
-            student = futures[future]
+            unit = futures[future]
+            assignment, student = unit
             try:
-                result = complete(future.result(), cells)
-                record(root, result, config, previous.get(student))  # the only writer of the gradebook
-                save_run(root, result, pending[student])
+                result = complete(future.result(), cells[assignment.name])
+                record(assignment, result, config, previous.get(unit))  # the only writer of the gradebook
+                save_run(assignment, result, pending[unit])
             except BrokenProcessPool as error:
                 codes = sorted({process.exitcode for process in getattr(pool, "_processes", {}).values()} - {None})
-                failures[student] = f"a grading worker died (exit codes {codes}): {error}"
-                lost.append(student)
+                failures[unit] = f"a grading worker died (exit codes {codes}): {error}"
+                lost.append(unit)
                 continue
             except Exception as error:  # a fault of the grader, not of the submission
-                failures[student] = f"{type(error).__name__}: {error}"
+                failures[unit] = f"{type(error).__name__}: {error}"
                 progress.advance(task)
                 continue
             score = sum(c.score for n in result.notebooks for c in n.cells)
-            progress.console.print(f"graded {student} in {result.seconds:.0f} s: {score:g} points")
+            progress.console.print(f"graded {student}'s {assignment.name} in {result.seconds:.0f} s: {score:g} points")
             progress.advance(task)
     return failures, lost
 
@@ -143,30 +157,34 @@ def check_sandbox(sandboxed: bool, console: Console) -> None:
 def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: int | None = None,
                 force: bool = False, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
                 console: Console | None = None, only: list[str] | None = None,
-                write_outputs: bool = True) -> pd.DataFrame | None:
-    """Grade every student of ``submitted_dir`` (default: submitted/; ``only`` some of them), then
-    write every output from the gradebook (unless ``write_outputs`` is False: a shard's job);
-    the grades-by-test table of the whole gradebook.
+                write_outputs: bool = True, assignment: str | None = None) -> pd.DataFrame | None:
+    """Grade every student of ``submitted_dir`` (default: submitted/; ``only`` some of them) for
+    every assignment (or the one named ``assignment``), then write every output from the gradebook
+    (unless ``write_outputs`` is False: a shard's job); the grades-by-test table of the whole gradebook.
     Student code runs in a sandbox (``sandbox``) unless ``sandboxed`` is False."""
     submitted_dir = submitted_dir or root / "submitted"
     console = console or Console(stderr=True)
-    everyone = [student for student in check_submissions(submitted_dir) if only is None or student in only]
+    check_submissions(submitted_dir)
     check_sandbox(sandboxed, console)
-    exercises = uptodate.exercises_digest(root)
+    chosen = chosen_assignments(root, assignment)
+    work = [(a, student) for a, student in assignments.units(root, submitted_dir, chosen)
+            if only is None or student in only]
+    exercises = {a.name: uptodate.exercises_digest(root, a) for a in chosen}
     pending = {}
-    for student in everyone:
-        digest = fingerprint(root, submitted_dir, student, time_limit, sandboxed, exercises)
-        if force or unchanged_result(root, student, digest) is None:
-            pending[student] = digest
+    for a, student in work:
+        digest = fingerprint(a, submitted_dir, student, time_limit, sandboxed, exercises[a.name])
+        if force or unchanged_result(a, student, digest) is None:
+            pending[(a, student)] = digest
     if not uptodate.release_is_current(root):
-        release.generate(root)  # records the assignment and its test cells in the gradebook
-        uptodate.write_stamp(root, uptodate.RELEASE_STAMP, exercises)
+        release.generate_all(root)  # records the assignments and their test cells in the gradebook
+        uptodate.write_stamp(root, uptodate.RELEASE_STAMP, uptodate.exercises_digest(root))
     config = load_config(root)
-    cells = graded_cells(root)
+    cells = {a.name: course_cells(a) for a in chosen}
     if pending:
-        console.print(f"grading {len(pending)} of {len(everyone)} students ({len(everyone) - len(pending)} unchanged)")
+        what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"
+        console.print(f"grading {len(pending)} of {len(work)} {what} ({len(work) - len(pending)} unchanged)")
     # the last run's record, read before the workers replace autograded/: which answers changed
-    previous = {student: run[1] for student in pending if (run := read_run(root, student)) is not None}
+    previous = {unit: run[1] for unit in pending if (run := read_run(*unit)) is not None}
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("time left"),
                TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
@@ -174,10 +192,10 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
         failures, lost = grade_in_pool(root, submitted_dir, pending, previous, workers, time_limit, sandboxed,
                                        config, cells, progress, task)
         if lost:  # a worker process died (not a sandboxed kernel): once more, in a fresh pool
-            progress.console.print(f"a grading worker died; grading {', '.join(lost)} again")
-            for student in lost:
-                del failures[student]
-            again, _ = grade_in_pool(root, submitted_dir, {s: pending[s] for s in lost}, previous, workers,
+            progress.console.print(f"a grading worker died; grading {', '.join(s for _, s in lost)} again")
+            for unit in lost:
+                del failures[unit]
+            again, _ = grade_in_pool(root, submitted_dir, {unit: pending[unit] for unit in lost}, previous, workers,
                                      time_limit, sandboxed, config, cells, progress, task)
             failures.update(again)
     try:
@@ -187,8 +205,10 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
             raise
         table = None  # nobody was graded: the failures say why
     if failures:
-        raise GraderError("the grader failed for " + "; ".join(f"{s}: {m}" for s, m in sorted(failures.items())),
-                          sorted(failures))
+        named = lambda unit: unit[1] if len(chosen) == 1 else f"{unit[1]} ({unit[0].name})"  # noqa: E731
+        raise GraderError("the grader failed for " + "; ".join(
+            f"{named(unit)}: {message}" for unit, message in sorted(failures.items(), key=lambda item: item[0][1])),
+            sorted({student for _, student in failures}))
     return table
 
 
@@ -197,15 +217,15 @@ def scores(root: Path = ROOT) -> pd.DataFrame:
     rows = []
     with Gradebook(db_url(root)) as gradebook:
         for student in sorted(student.id for student in gradebook.students):
-            for name, cell, _, autograded in graded_cells(root):
+            for assignment, name, cell, _, autograded in graded_cells(root):
                 try:
-                    grade = gradebook.find_grade(cell, Path(name).stem, ASSIGNMENT, student)
+                    grade = gradebook.find_grade(cell, Path(name).stem, assignment, student)
                 except MissingEntry:
                     continue
-                rows.append((student, name, cell, autograded, grade.score, grade.max_score,
+                rows.append((assignment, student, name, cell, autograded, grade.score, grade.max_score,
                              grade.needs_manual_grade))
-    return pd.DataFrame(rows, columns=["student", "notebook", "grade_id", "autograded", "score", "max_score",
-                                       "manual"])
+    return pd.DataFrame(rows, columns=["assignment", "student", "notebook", "grade_id", "autograded", "score",
+                                       "max_score", "manual"])
 
 
 def demo(root: Path = ROOT, **options) -> pd.DataFrame:
@@ -220,7 +240,10 @@ def demo(root: Path = ROOT, **options) -> pd.DataFrame:
             shutil.rmtree(destination)
         shutil.copytree(shipped / student, destination)
     table = grade_class(root, only=names, **options)
-    return table[table["student_id"].isin(names)].reset_index(drop=True)
+    chosen = table["student_id"].isin(names)
+    if options.get("assignment"):
+        chosen &= table["assignment"] == options["assignment"]
+    return table[chosen].reset_index(drop=True)
 
 
 GENERATED = ["gradebook.db", "autograded", "feedback", "grades.csv", "grades-by-test.csv", "report.html"]

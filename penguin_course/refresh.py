@@ -4,7 +4,7 @@ The gradebook is the one record of scores: autograded tests and answers graded b
 formgrader are both there. From it, and from what each grading run found (why a notebook
 could not be graded, which test timed out), this writes:
 
-- grades-by-test.csv: one row per student, notebook and graded cell, with a status;
+- grades-by-test.csv: one row per assignment, student, notebook and graded cell, with a status;
 - grades.csv: ``nbgrader export``, one row per student;
 - feedback/<student>/<assignment>/*.html: nbgrader's ``generate_feedback``, as configured in
   nbgrader_config.py (no hidden test; hand grades, comments and what still waits);
@@ -21,16 +21,17 @@ from pathlib import Path
 import pandas as pd
 from nbgrader.api import Gradebook, MissingEntry
 
-from penguin_course import report
+from penguin_course import assignments, report
+from penguin_course.assignments import Assignment
 from penguin_course.autograde import (FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult, db_url, gradebook_exists,
                                       read_run)
 from penguin_course import uptodate
 from penguin_course.feedback import write_not_graded
 from penguin_course.nbgrader_cli import nbgrader
 from penguin_course.notebooks import graded_cells
-from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, ROOT
+from penguin_course.paths import ROOT
 
-BY_TEST_COLUMNS = ["student_id", "notebook", "grade_id", "score", "max_score", "status"]
+BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status"]
 HAND_GRADED = "graded by hand"
 
 
@@ -38,8 +39,9 @@ class NothingToRefresh(RuntimeError):
     pass
 
 
-def course_cells(root: Path) -> list[tuple[str, str, float, bool]]:
-    return graded_cells(root / "source" / ASSIGNMENT, NOTEBOOKS)
+def course_cells(assignment: Assignment) -> list[tuple[str, str, float, bool]]:
+    """(notebook, grade_id, points, autograded?) of every graded cell of the assignment's notebooks."""
+    return graded_cells(assignment.source, assignment.notebooks)
 
 
 def status_of(grade, run_status: str | None) -> str:
@@ -53,13 +55,14 @@ def status_of(grade, run_status: str | None) -> str:
     return PASSED if (grade.score or 0) >= grade.max_score else FAILED
 
 
-def by_test(root: Path, runs: dict[str, StudentResult]) -> pd.DataFrame:
-    """grades-by-test: the score of every graded cell of every submission in the gradebook."""
-    cells = course_cells(root)
+def by_test(assignment: Assignment, runs: dict[str, StudentResult]) -> list[tuple]:
+    """grades-by-test's rows for one assignment: the score of every graded cell of every submission
+    of it in the gradebook."""
+    cells = course_cells(assignment)
     rows = []
-    with Gradebook(db_url(root)) as gradebook:
+    with Gradebook(db_url(assignment.root)) as gradebook:
         try:
-            submissions = gradebook.find_assignment(ASSIGNMENT).submissions
+            submissions = gradebook.find_assignment(assignment.name).submissions
         except MissingEntry:
             submissions = []
         for submission in sorted(submissions, key=lambda submission: submission.student_id):
@@ -71,28 +74,28 @@ def by_test(root: Path, runs: dict[str, StudentResult]) -> pd.DataFrame:
             for name, cell, points, _ in cells:
                 grade = grades.get((name, cell))
                 if grade is None:  # a cell added to the exercises after this student was graded
-                    rows.append((student, name, cell, 0.0, points, "not graded yet"))
+                    rows.append((assignment.name, student, name, cell, 0.0, points, "not graded yet"))
                     continue
-                rows.append((student, name, cell, float(grade.score or 0), float(grade.max_score),
+                rows.append((assignment.name, student, name, cell, float(grade.score or 0), float(grade.max_score),
                              status_of(grade, run_statuses.get((name, cell)))))
-    return pd.DataFrame(rows, columns=BY_TEST_COLUMNS)
+    return rows
 
 
 def notebook_statuses(runs: dict[str, StudentResult]) -> pd.DataFrame:
     """Each notebook's status ("" if it ran to the end) and message (why not, or the name it was found under)."""
-    rows = [(result.student, notebook.name, notebook.status, notebook.message)
+    rows = [(result.assignment, result.student, notebook.name, notebook.status, notebook.message)
             for result in runs.values() for notebook in result.notebooks]
-    return pd.DataFrame(rows, columns=["student_id", "notebook", "status", "message"])
+    return pd.DataFrame(rows, columns=["assignment", "student_id", "notebook", "status", "message"])
 
 
-def write_feedback(root: Path, runs: dict[str, StudentResult]) -> None:
+def write_feedback(assignment: Assignment, runs: dict[str, StudentResult]) -> None:
     """nbgrader's generate_feedback for every graded student, then a page for each notebook it could not grade."""
-    if any((root / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")):
-        nbgrader("generate_feedback", ASSIGNMENT, "--force", root=root)
+    if any((assignment.root / "autograded").glob(f"*/{assignment.name}/*.ipynb")):
+        nbgrader("generate_feedback", assignment.name, "--force", root=assignment.root)
     for result in runs.values():
         for notebook in result.notebooks:
             if notebook.status in (MISSING, INVALID):
-                write_not_graded(root / "feedback" / result.student / ASSIGNMENT, notebook.name, notebook.status,
+                write_not_graded(assignment.feedback(result.student), notebook.name, notebook.status,
                                  notebook.message)
 
 
@@ -110,18 +113,23 @@ def refresh(root: Path = ROOT) -> pd.DataFrame:
     """Write the CSVs, the feedback pages and the report from the gradebook; the grades-by-test table."""
     if not gradebook_exists(root):
         raise NothingToRefresh(f"there is no gradebook in {root}: grade first (make grade)")
-    students = sorted(path.parent.name for path in (root / "autograded").glob(f"*/{ASSIGNMENT}"))
-    runs = {student: run[1] for student in students if (run := read_run(root, student)) is not None}
-    table = by_test(root, runs)
+    runs, rows = {}, []
+    for assignment in assignments.find(root):
+        students = sorted(path.parent.name for path in (root / "autograded").glob(f"*/{assignment.name}"))
+        runs[assignment] = {student: run[1] for student in students
+                            if (run := read_run(assignment, student)) is not None}
+        rows += by_test(assignment, runs[assignment])
+    table = pd.DataFrame(rows, columns=BY_TEST_COLUMNS)
     if table.empty:
-        raise NothingToRefresh(f"the gradebook in {root} has no graded submission of {ASSIGNMENT}: grade first "
-                               "(make grade)")
+        raise NothingToRefresh(f"the gradebook in {root} has no graded submission: grade first (make grade)")
     table.to_csv(root / "grades-by-test.csv", index=False)
     nbgrader("export", f"--to={root / 'grades.csv'}", root=root)
     sort_rows(root / "grades.csv", ["assignment", "student_id"])
-    write_feedback(root, runs)
-    autograded = {(name, cell) for name, cell, _, is_test in course_cells(root) if is_test}
-    report.write(table, notebook_statuses(runs), autograded, root / "report.html")
+    for assignment, graded in runs.items():
+        write_feedback(assignment, graded)
+    autograded = {(a.name, name, cell) for a in runs for name, cell, _, is_test in course_cells(a) if is_test}
+    statuses = notebook_statuses({(a, s): run for a, graded in runs.items() for s, run in graded.items()})
+    report.write(table, statuses, autograded, root / "report.html")
     # what the outputs were written from: a `make grade` that finds it unchanged writes nothing
     uptodate.write_stamp(root, uptodate.OUTPUTS_STAMP, uptodate.outputs_digest(root))
     return table

@@ -74,23 +74,35 @@ def hand_grading(table: pd.DataFrame, autograded: set[tuple[str, str]]) -> str:
     return text
 
 
-def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str]], path: Path) -> Path:
-    """report.html from the grades-by-test table, each notebook's status and message, and the
-    (notebook, grade_id) of the autograded tests (the written answers are not plotted)."""
+def assignment_section(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str]]) -> str:
+    """The report's part on one assignment: its scores, tests, grading by hand and problems."""
     keys = pd.Series(list(zip(table["notebook"], table["grade_id"])), index=table.index, dtype=object)
     auto = table[keys.isin(autograded)]
+    problem_rows = problems(notebooks)
+    problem_html = ("<p>Every notebook of every submission was graded.</p>" if problem_rows.empty
+                    else problem_rows.to_html(index=False, escape=True))
+    plots = ("<p>This assignment has no autograded test.</p>" if auto.empty else
+             f"<h3>Scores</h3><img alt='score distribution' src='data:image/png;base64,{score_distribution(auto)}'>"
+             f"<h3>Tests</h3><img alt='passes per test' src='data:image/png;base64,{passes_per_test(auto)}'>")
+    return (f"{plots}<h3>Grading by hand</h3>{hand_grading(table, autograded)}"
+            f"<h3>Submissions not graded, or not fully</h3>{problem_html}")
+
+
+def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str, str]], path: Path) -> Path:
+    """report.html, a section per assignment, from the grades-by-test table, each notebook's
+    status and message, and the (assignment, notebook, grade_id) of the autograded tests (the
+    written answers are not plotted)."""
     if table.empty:
         body = "<p>No submissions were graded.</p>"
     else:
-        problem_rows = problems(notebooks)
-        problem_html = ("<p>Every notebook of every submission was graded.</p>" if problem_rows.empty
-                        else problem_rows.to_html(index=False, escape=True))
-        body = (f"<h2>Scores</h2><img alt='score distribution' src='data:image/png;base64,{score_distribution(auto)}'>"
-                f"<h2>Tests</h2><img alt='passes per test' src='data:image/png;base64,{passes_per_test(auto)}'>"
-                f"<h2>Grading by hand</h2>{hand_grading(table, autograded)}"
-                f"<h2>Submissions not graded, or not fully</h2>{problem_html}")
+        body = ""
+        for name in sorted(table["assignment"].unique()):
+            tests = {(notebook, cell) for assignment, notebook, cell in autograded if assignment == name}
+            stopped = notebooks[notebooks["assignment"] == name].drop(columns="assignment")
+            body += (f"<h2>{html.escape(name)}</h2>"
+                     + assignment_section(table[table["assignment"] == name], stopped, tests))
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>"
                     f"<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}"
                     f"table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em}}</style></head>"
-                    f"<body><h1>{html.escape('Grading report: penguin-classification')}</h1>{body}</body></html>")
+                    f"<body><h1>Grading report</h1>{body}</body></html>")
     return path

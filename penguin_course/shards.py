@@ -19,10 +19,10 @@ import json
 import shutil
 from pathlib import Path
 
-from penguin_course import release, uptodate
+from penguin_course import assignments, release, uptodate
 from penguin_course.autograde import RUN_RECORD, load_config, prepare_folder, read_run, record
-from penguin_course.grade import GraderError, check_submissions, grade_class
-from penguin_course.paths import ASSIGNMENT, ROOT
+from penguin_course.grade import GraderError, check_submissions, chosen_assignments, grade_class
+from penguin_course.paths import ROOT
 from penguin_course.refresh import refresh
 
 MANIFEST = "manifest.json"
@@ -56,6 +56,7 @@ def grade_shard(root: Path = ROOT, spec: str = "1/1", submitted_dir: Path | None
     grader failed for is left out of the bundle (the merge names them) and GraderError follows."""
     index, count = parse(spec)
     submitted_dir = submitted_dir or root / "submitted"
+    chosen = chosen_assignments(root, options.get("assignment"))
     mine = [student for student in check_submissions(submitted_dir) if share(student, count) == index]
     bundle = bundle_folder(root, index, count)
     if bundle.exists():
@@ -69,17 +70,19 @@ def grade_shard(root: Path = ROOT, spec: str = "1/1", submitted_dir: Path | None
             failure = error
     graded = []
     for student in mine:
-        folder = root / "autograded" / student / ASSIGNMENT
-        if read_run(root, student) is None or (failure is not None and student in failure.students):
+        work = [a for a, s in assignments.units(root, submitted_dir, chosen) if s == student]
+        if any(read_run(a, student) is None for a in work) or (failure is not None and student in failure.students):
             continue
-        destination = bundle / student / ASSIGNMENT
-        destination.mkdir(parents=True)
-        for pattern in CARRIED:
-            for path in folder.glob(pattern):
-                shutil.copy2(path, destination / path.name)
+        for assignment in work:
+            destination = bundle / student / assignment.name
+            destination.mkdir(parents=True)
+            for pattern in CARRIED:
+                for path in assignment.autograded(student).glob(pattern):
+                    shutil.copy2(path, destination / path.name)
         graded.append(student)
-    manifest = {"shard": index, "of": count, "assignment": ASSIGNMENT, "exercises": uptodate.exercises_digest(root),
-                "students": graded, "failed": sorted(set(mine) - set(graded))}
+    manifest = {"shard": index, "of": count, "assignments": [a.name for a in chosen],
+                "exercises": uptodate.exercises_digest(root), "students": graded,
+                "failed": sorted(set(mine) - set(graded))}
     (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     if failure is not None:
         raise failure
@@ -112,35 +115,40 @@ def merge(root: Path = ROOT, bundles: Path | None = None, submitted_dir: Path | 
         except (OSError, ValueError) as error:
             refused.append(f"{folder.name} (unreadable manifest: {error})")
             continue
-        if manifest["exercises"] != exercises or manifest.get("assignment") != ASSIGNMENT:
+        if manifest["exercises"] != exercises:
             refused.append(f"{folder.name} (graded against other exercises than source/ holds now)")
             continue
         accepted.append((folder, manifest))
     if not uptodate.release_is_current(root):
-        release.generate(root)  # records the assignment and its test cells in the gradebook
+        release.generate_all(root)  # records the assignments and their test cells in the gradebook
         uptodate.write_stamp(root, uptodate.RELEASE_STAMP, exercises)
     config = load_config(root)
     ignore = list(config.CourseDirectory.get("ignore", []))
+    # the work the shards were asked to grade: every assignment's, or the one their make grade named
+    names = {name for _, manifest in accepted for name in manifest.get("assignments", [])}
+    work = assignments.units(root, submitted_dir, [a for a in assignments.find(root) if not names or a.name in names])
     merged = set()
     for folder, manifest in accepted:
-        for student in manifest["students"]:
-            if student not in everyone or student in merged:
+        for assignment, student in work:
+            carried = folder / student / assignment.name
+            if student not in manifest["students"] or (assignment, student) in merged or not carried.is_dir():
                 continue
-            previous = read_run(root, student)
-            destination = root / "autograded" / student / ASSIGNMENT
+            previous = read_run(assignment, student)
+            destination = assignment.autograded(student)
             # as a grading on this machine lays the folder out, then the graded notebooks over it
-            prepare_folder(root, submitted_dir / student / ASSIGNMENT, destination, ignore)
+            prepare_folder(assignment, assignment.submitted(submitted_dir, student), destination, ignore)
             for pattern in CARRIED:
-                for path in (folder / student / ASSIGNMENT).glob(pattern):
+                for path in carried.glob(pattern):
                     if path.is_file() and not path.is_symlink():
                         shutil.copy2(path, destination / path.name)
-            run = read_run(root, student)
+            run = read_run(assignment, student)
             if run is None:
                 continue
-            record(root, run[1], config, previous[1] if previous else None)
-            merged.add(student)
+            record(assignment, run[1], config, previous[1] if previous else None)
+            merged.add((assignment, student))
     table = refresh(root)
-    missing = [student for student in everyone if student not in merged]
+    missing = [student for student in everyone
+               if any((a, s) not in merged for a, s in work if s == student)]
     if missing or refused:
         problems = ([f"no result for {len(missing)} students: {', '.join(missing)}"] if missing else []) + \
                    ([f"refused bundles: {'; '.join(refused)}"] if refused else [])

@@ -18,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-from penguin_course.paths import ASSIGNMENT
+from penguin_course.assignments import Assignment, find, units
 
 TIME_LIMIT = 180  # seconds per notebook: the reference solution needs about 10 s
 RELEASE_STAMP = Path("autograded") / ".release-digest"
@@ -26,29 +26,32 @@ OUTPUTS_STAMP = Path("autograded") / ".outputs-digest"
 DEFAULT_GRADEBOOK = "sqlite:///gradebook.db"
 
 
-def exercises_digest(root: Path) -> str:
-    """A digest of the exercises and the course's nbgrader settings."""
+def exercises_digest(root: Path, assignment: Assignment | None = None) -> str:
+    """A digest of an assignment's exercises (default: every assignment's) and the course's nbgrader settings."""
     digest = hashlib.sha256()
-    source = root / "source" / ASSIGNMENT
+    source = assignment.source if assignment is not None else root / "source"
     for path in [root / "nbgrader_config.py"] + sorted(p for p in source.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def fingerprint(root: Path, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool,
+def fingerprint(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool,
                 exercises: str | None = None) -> str:
-    """A digest of everything a student's grade depends on: their files, the exercises, the settings."""
-    digest = hashlib.sha256(f"{time_limit} {sandboxed} {exercises or exercises_digest(root)}".encode())
-    folder = submitted_dir / student
+    """A digest of everything a student's grade for an assignment depends on: their files for it
+    (all of theirs if they have no folder for it), its exercises, the settings."""
+    exercises = exercises or exercises_digest(assignment.root, assignment)
+    digest = hashlib.sha256(f"{assignment.name} {time_limit} {sandboxed} {exercises}".encode())
+    folder = assignment.submitted(submitted_dir, student)
+    folder = folder if folder.is_dir() else submitted_dir / student
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def recorded_fingerprint(root: Path, student: str) -> str | None:
-    """The fingerprint of what the last run graded for ``student`` (autograde's run record)."""
+def recorded_fingerprint(assignment: Assignment, student: str) -> str | None:
+    """The fingerprint of what the last run graded of ``student``'s work for ``assignment`` (autograde's run record)."""
     try:
-        return json.loads((root / "autograded" / student / ASSIGNMENT / "grading.json").read_text())["fingerprint"]
+        return json.loads((assignment.autograded(student) / "grading.json").read_text())["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -71,7 +74,7 @@ def outputs_digest(root: Path) -> str | None:
         return None
     status = gradebook.stat()
     digest = hashlib.sha256(f"{status.st_mtime_ns} {status.st_size}".encode())
-    for record in sorted((root / "autograded").glob(f"*/{ASSIGNMENT}/grading.json")):
+    for record in sorted((root / "autograded").glob("*/*/grading.json")):
         digest.update(str(record).encode() + b"\0" + record.read_bytes())
     return digest.hexdigest()
 
@@ -89,20 +92,23 @@ def write_stamp(root: Path, stamp: Path, value: str | None) -> None:
 
 
 def release_is_current(root: Path) -> bool:
-    """Whether release/ and the gradebook's record of the assignment were made from the exercises as they are."""
+    """Whether release/ and the gradebook's record of the assignments were made from the exercises as they are."""
     gradebook = local_gradebook(root)
-    return (gradebook is not None and gradebook.exists() and (root / "release" / ASSIGNMENT).is_dir()
+    return (gradebook is not None and gradebook.exists() and all(a.release.is_dir() for a in find(root))
             and read_stamp(root, RELEASE_STAMP) == exercises_digest(root))
 
 
-def nothing_to_do(root: Path, submitted_dir: Path, time_limit: float = TIME_LIMIT, sandboxed: bool = True) -> int:
-    """How many students are graded and up to date, if nothing at all needs doing; 0 otherwise."""
+def nothing_to_do(root: Path, submitted_dir: Path, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
+                  assignment: str | None = None) -> int:
+    """How many students are graded and up to date (for ``assignment``, default every one), if
+    nothing at all needs doing; 0 otherwise."""
     if not submitted_dir.is_dir() or not release_is_current(root):
         return 0
-    everyone = sorted(path.name for path in submitted_dir.iterdir() if path.is_dir())
-    exercises = exercises_digest(root)
-    if not everyone or any(recorded_fingerprint(root, student) != fingerprint(
-            root, submitted_dir, student, time_limit, sandboxed, exercises) for student in everyone):
+    chosen = [a for a in find(root) if not assignment or a.name == assignment]
+    work = units(root, submitted_dir, chosen)
+    digests = {a.name: exercises_digest(root, a) for a in chosen}
+    if not work or any(recorded_fingerprint(a, student) != fingerprint(
+            a, submitted_dir, student, time_limit, sandboxed, digests[a.name]) for a, student in work):
         return 0
     current = outputs_digest(root)
-    return len(everyone) if current is not None and read_stamp(root, OUTPUTS_STAMP) == current else 0
+    return len({student for _, student in work}) if current is not None and read_stamp(root, OUTPUTS_STAMP) == current else 0

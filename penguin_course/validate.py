@@ -26,7 +26,8 @@ from nbgrader.utils import determine_grade
 
 from penguin_course.execute import GRADING_ENV, failure_message
 from penguin_course.notebooks import STUB, TEXT_STUB, grade_id, is_autograded_test, is_solution, read, restore_tests
-from penguin_course.paths import NOTEBOOKS, RELEASE
+from penguin_course import assignments
+from penguin_course.paths import ROOT
 from penguin_course.submissions import InvalidNotebook, normalised, read_notebook
 
 TIME_LIMIT = 180  # seconds for the whole notebook, as when it is graded
@@ -40,11 +41,16 @@ class Check:
     message: str = ""
 
 
-def released_copy(path: Path, release_dir: Path = RELEASE) -> Path | None:
-    """The notebook as it was handed out, if ``path`` is one of the assignment's (by name)."""
-    for name in NOTEBOOKS:
-        if normalised(path.name) == normalised(name) and (release_dir / name).is_file():
-            return release_dir / name
+def released_copy(path: Path, release_dir: Path | None = None) -> Path | None:
+    """The notebook as it was handed out, if ``path`` is one of an assignment's (by name): in
+    ``release_dir``, or in release/<assignment>/ of the course (the assignment of the notebook's
+    folder's name first, as students keep it: <assignment>/<notebook>.ipynb)."""
+    folders = [release_dir] if release_dir is not None else sorted(
+        (a.release for a in assignments.find(ROOT)), key=lambda folder: folder.name != path.parent.name)
+    for folder in folders:
+        for released in sorted(folder.glob("*.ipynb")):
+            if normalised(path.name) == normalised(released.name):
+                return released
     return None
 
 
@@ -97,7 +103,7 @@ def hidden_only(cell) -> bool:
         return False
 
 
-def validate(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path = RELEASE) -> tuple[list[Check], str]:
+def validate(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path | None = None) -> tuple[list[Check], str]:
     """(the result of every check of the notebook at ``path``, why the run stopped early or "")."""
     notebook = read_notebook(path)
     checks = []
@@ -105,7 +111,7 @@ def validate(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path = REL
     if released is not None:
         notebook, checks = with_released_tests(notebook, read(released))
     with tempfile.TemporaryDirectory(prefix="penguin-validate-") as scratch:
-        working_copy(path.parent, Path(scratch), release_dir if released is not None else path.parent)
+        working_copy(path.parent, Path(scratch), released.parent if released is not None else path.parent)
         problem = run(notebook, Path(scratch), time_limit)
     for cell in notebook.cells:
         if is_autograded_test(cell) and not hidden_only(cell):
