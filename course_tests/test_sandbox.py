@@ -314,3 +314,30 @@ def test_a_fork_bomb_stays_in_its_notebook(graded):
     assert set(nb2.drop(index="answer-hidden-size")) == {"passed"}, "the next notebook starts clean"
     assert set(rows(table, "fork-bomb", NB1)) == {"passed"}, "its answers are right, and the bomb stayed inside"
 
+
+
+def test_the_next_student_s_sandbox_starts_ahead_as_the_other_user_and_is_used(tmp_path):
+    spares = sandbox.Spares()
+    try:
+        first = spares.take({}, [], [])
+        first.ready()
+        spares.prepare()  # what grading does once a student's sandbox is ready
+        ahead = spares.spare
+        assert ahead is not None and ahead.zygote.poll() is None, "started while the first student is graded"
+        # another user: the first student's kernels can neither reach it nor use up its process limit
+        assert ahead.uid != first.uid
+        first.close()
+        second = spares.take({}, [], [])
+        assert second is ahead
+        assert second.fill(tmp_path) == second.workdir and second.namespace, "ready, without starting another"
+        spares.prepare()
+        assert spares.spare.uid == first.uid, "the two users alternate"
+        second.close()
+        spares.spare.zygote.kill()  # a spare that died is not handed out
+        spares.spare.zygote.wait()
+        dead = spares.spare
+        fresh = spares.take({}, [], [])
+        assert fresh is not dead
+        fresh.close()
+    finally:
+        spares.close()

@@ -40,7 +40,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from penguin_course import judge as judging
 from penguin_course.execute import GRADING_ENV, failure_message
 from penguin_course.assignments import Assignment
-from penguin_course.sandbox import Sandbox
+from penguin_course.sandbox import Sandbox, spares
 from penguin_course.submissions import INVALID, MISSING, find_notebooks, read_notebook
 
 PASSED, FAILED, ERROR, TIMEOUT, MANUAL = "passed", "failed", "error", "timeout", "needs manual grading"
@@ -311,11 +311,13 @@ def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, 
     if not sandboxed:
         os.environ.update(GRADING_ENV)  # inherited by the kernels, with the rest of the grader's environment
     given = assignment.given_files
-    context = Sandbox(env=GRADING_ENV, given=given, warm_modules=imported_modules(assignment)) \
-        if sandboxed else nullcontext()
+    context = spares().take(GRADING_ENV, given, imported_modules(assignment)) if sandboxed else nullcontext()
     # The tests run in a judge of their own, which this process keeps for the students it grades next.
     judge = judging.shared(given, judge_modules(assignment), sandboxed, GRADING_ENV)
     with context as sandbox:
+        if sandbox is not None:
+            sandbox.ready()  # this student's imports done before the next student's sandbox starts its own
+            spares().prepare()
         results = [grade_notebook(assignment, student, notebook, folder, config, time_limit, sandbox, judge)
                    for notebook in find_notebooks(submitted, assignment.notebooks)]
         start_seconds = sandbox.start_seconds if sandbox is not None else 0.0

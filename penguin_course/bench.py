@@ -92,7 +92,7 @@ ASKING = "the kernel answering the judge (values, calls)"
 def breakdown(root: Path, result: StudentResult) -> dict[str, float]:
     """Seconds per kind of cell, from the execution times nbclient records in each cell."""
     student, total = result.student, result.seconds
-    spent: dict[str, float] = {"sandbox and library imports (once per student)": result.start_seconds}
+    spent: dict[str, float] = {"waiting for the sandbox and its imports (started ahead)": result.start_seconds}
     for name in NOTEBOOKS:
         notebook = nbformat.read(root / "autograded" / student / ASSIGNMENT / name, as_version=4)
         for cell in notebook.cells:

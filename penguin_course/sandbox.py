@@ -18,8 +18,10 @@ Why not Docker: not installed on every runner, and it needs a daemon with root r
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
+import multiprocessing.util
 import os
 import select
 import shutil
@@ -187,13 +189,15 @@ class Sandbox:
     """
 
     uid_base = SANDBOX_UID_BASE
+    # The other uid of a grading process's kernels (see Spares): above the judge's.
+    second_uid_offset = 2**23
 
     def __init__(self, limits: Limits = Limits(), env: dict[str, str] | None = None,
-                 given: list[Path] = (), warm_modules: list[str] = ()):
+                 given: list[Path] = (), warm_modules: list[str] = (), second_uid: bool = False):
         self.limits = limits
         self.env = env or {}
         self.warm_modules = list(warm_modules)
-        self.uid = self.uid_base + os.getpid()
+        self.uid = self.uid_base + os.getpid() + (self.second_uid_offset if second_uid else 0)
         self.scratch = Path(tempfile.mkdtemp(prefix="penguin-sandbox-"))
         os.chmod(self.scratch, 0o755)
         self.runtime = self.make("runtime")
@@ -247,11 +251,19 @@ class Sandbox:
 
     def start(self) -> None:
         """Start the sandbox and its zygote; return once the zygote has imported its modules."""
-        started = time.monotonic()
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the sandbox and its zygote, which goes on importing its modules in the background."""
         self.fresh_home()
         argv = command(self.scratch, self.scratch, self.zygote_argv(), self.env, self.limits, self.uid,
                        self.read_only())
         self.zygote = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+
+    def wait_ready(self) -> None:
+        """Wait until the zygote has imported its modules (``start_seconds``: how long that was waited for)."""
+        started = time.monotonic()
         ready, _, _ = select.select([self.zygote.stdout], [], [], 600)
         line = self.zygote.stdout.readline() if ready else b""
         if not line:
@@ -261,14 +273,21 @@ class Sandbox:
         self.namespace = os.readlink(f"/proc/{init}/ns/pid")
         self.start_seconds = time.monotonic() - started
 
+    def ready(self) -> None:
+        """Start the sandbox, or wait for it if it was launched ahead, until its zygote is ready."""
+        if self.zygote is None:
+            self.launch()
+        if not self.namespace:
+            self.wait_ready()
+
     def fill(self, files_from: Path) -> Path:
         """The working folder, emptied of the last notebook's files and processes and refilled
         with ``files_from``'s files (but notebooks) around the given ones; its path."""
         self.end_kernels()
-        if self.zygote is None:
-            self.start()
-        else:
+        if self.namespace:
             self.fresh_home()
+        else:
+            self.ready()
         given = {path.name for path in self.given.iterdir()}
         for path in self.workdir.iterdir():
             if path.name not in given:
@@ -346,6 +365,65 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Spares:
+    """The next student's sandbox, started while this one's is graded: its zygote's imports (seconds
+    of one core's time) then overlap the grading, where a core is often idle.
+
+    A spare has never run student code, so it is the sandbox the next student would get anyway.
+    It runs as the grading process's other uid (sandboxes alternate between two): a student's
+    kernel cannot reach it, and cannot use up its process limit, which Linux counts per uid.
+    """
+
+    def __init__(self):
+        self.spare: Sandbox | None = None
+        self.key: tuple = ()
+        self.second_uid = False
+
+    def new(self, key: tuple) -> Sandbox:
+        self.second_uid = not self.second_uid
+        env, given, warm_modules = key
+        return Sandbox(env=dict(env), given=list(given), warm_modules=list(warm_modules), second_uid=self.second_uid)
+
+    def take(self, env: dict[str, str], given: list[Path], warm_modules: list[str]) -> Sandbox:
+        """A sandbox for these settings: the spare if it was started for them, else a new one."""
+        key = (tuple(sorted(env.items())), tuple(given), tuple(warm_modules))
+        spare, self.spare = self.spare, None
+        if spare is not None and self.key == key and spare.zygote is not None and spare.zygote.poll() is None:
+            return spare
+        if spare is not None:
+            spare.close()
+        self.key = key
+        return self.new(key)
+
+    def prepare(self) -> None:
+        """Start the next sandbox (with the settings last taken) in the background."""
+        if self.spare is None and self.key:
+            self.spare = self.new(self.key)
+            try:
+                self.spare.launch()
+            except OSError:  # the next student then starts one as usual
+                self.spare.close()
+                self.spare = None
+
+    def close(self) -> None:
+        if self.spare is not None:
+            self.spare.close()
+            self.spare = None
+
+
+_spares: Spares | None = None
+
+
+def spares() -> Spares:
+    """This process's spare sandboxes, closed when it exits (a pool worker skips atexit)."""
+    global _spares
+    if _spares is None:
+        _spares = Spares()
+        atexit.register(_spares.close)
+        multiprocessing.util.Finalize(_spares, _spares.close, exitpriority=10)
+    return _spares
 
 
 def check() -> None:
