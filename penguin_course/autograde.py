@@ -299,10 +299,10 @@ def grade_notebook(assignment: Assignment, student: str, submitted, folder: Path
 
 
 def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float,
-                     sandboxed: bool = True) -> StudentResult:
+                     sandboxed: bool = True, more_to_come: bool = True) -> StudentResult:
     """Sanitize and execute every notebook of ``student``'s work for ``assignment``, in a sandbox
     unless ``sandboxed`` is False (then with the grader's own rights); writes autograded/, not
-    the gradebook."""
+    the gradebook. If ``more_to_come``, the next student's sandbox starts meanwhile."""
     started = time.monotonic()
     config = load_config(assignment.root)
     submitted = assignment.submitted(submitted_dir, student)
@@ -315,7 +315,7 @@ def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, 
     # The tests run in a judge of their own, which this process keeps for the students it grades next.
     judge = judging.shared(given, judge_modules(assignment), sandboxed, GRADING_ENV)
     with context as sandbox:
-        if sandbox is not None:
+        if sandbox is not None and more_to_come:
             sandbox.ready()  # this student's imports done before the next student's sandbox starts its own
             spares().prepare()
         results = [grade_notebook(assignment, student, notebook, folder, config, time_limit, sandbox, judge)

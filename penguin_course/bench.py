@@ -150,9 +150,11 @@ def run(copies: int, workers: int) -> None:
         assignment = Assignment(root, ASSIGNMENT)  # the workshop's lesson, whose demo student is copied
         serial_started = time.perf_counter()
         parts = []
-        for student in grade.students(root / "submitted"):
+        everyone = grade.students(root / "submitted")
+        for index, student in enumerate(everyone):
             started = time.perf_counter()
-            result = grade_submission(assignment, root / "submitted", student, grade.TIME_LIMIT)
+            result = grade_submission(assignment, root / "submitted", student, grade.TIME_LIMIT,
+                                      more_to_come=index < len(everyone) - 1)
             executed = time.perf_counter()
             record(assignment, result, config)
             parts.append((result, executed - started, time.perf_counter() - executed))

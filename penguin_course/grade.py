@@ -116,9 +116,13 @@ def grade_in_pool(root, submitted_dir, pending, previous, workers, time_limit, s
     """Grade ``pending`` in worker processes, saving each result as it comes; (what failed for
     whom, the students lost with a worker process that died)."""
     failures, lost = {}, []
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=worker_context()) as pool:
-        futures = {pool.submit(grade_submission, assignment, submitted_dir, student, time_limit, sandboxed):
-                   (assignment, student) for assignment, student in pending}
+    workers = workers or os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
+        # the pool hands the work out in this order: a worker that takes one of the last ones starts no
+        # sandbox ahead for a next student it will not get
+        futures = {pool.submit(grade_submission, assignment, submitted_dir, student, time_limit, sandboxed,
+                               index < len(pending) - workers): (assignment, student)
+                   for index, (assignment, student) in enumerate(pending)}
         for future in as_completed(futures):
             unit = futures[future]
             assignment, student = unit
