@@ -20,6 +20,8 @@ import nbformat
 import pytest
 
 from penguin_course import grade, notebooks, sandbox
+from penguin_course.assignments import Assignment
+from penguin_course.autograde import grade_submission
 from penguin_course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
 
 pytestmark = pytest.mark.slow
@@ -339,5 +341,19 @@ def test_the_next_student_s_sandbox_starts_ahead_as_the_other_user_and_is_used(t
         fresh = spares.take({}, [], [])
         assert fresh is not dead
         fresh.close()
+    finally:
+        spares.close()
+
+
+def test_grading_starts_a_sandbox_ahead_only_when_another_student_comes(graded):
+    root = graded[0]
+    assignment = Assignment(root, ASSIGNMENT)
+    spares = sandbox.spares()
+    try:
+        grade_submission(assignment, root / "submitted", "honest", 120, more_to_come=False)
+        assert spares.spare is None, "the last student: nobody to start a sandbox for"
+        result = grade_submission(assignment, root / "submitted", "honest", 120, more_to_come=True)
+        assert spares.spare is not None and spares.spare.zygote.poll() is None
+        assert sum(cell.score for notebook in result.notebooks for cell in notebook.cells) > 0
     finally:
         spares.close()
