@@ -71,6 +71,8 @@ def test_the_course_s_assignment_is_found_with_its_notebooks_and_given_files():
     assert found[0].notebooks == NOTEBOOKS == sorted(NOTEBOOKS) and len(NOTEBOOKS) == 4
     assert [path.name for path in found[0].given_files] == ["penguin_checks.py", "penguins.csv"]
     assert found[0].helper_modules == ["penguin_checks"]
+    assert [path.name for path in found[0].hidden_files] == ["hidden_checks.py"]
+    assert found[0].hidden_modules == ["hidden_checks"]
 
 
 def test_an_unknown_assignment_is_refused_naming_the_course_s_assignments(tmp_path):

@@ -47,12 +47,12 @@ def test_seaborn_loads_it_offline(monkeypatch):
 def test_the_lesson_filter_and_split_sizes():
     sys.path.insert(0, str(SOURCE))
     try:
-        import penguin_checks
+        import hidden_checks
     finally:
         sys.path.remove(str(SOURCE))
-    filtered, features, target = penguin_checks.lesson_data()
+    filtered, features, target = hidden_checks.lesson_data()
     assert len(filtered) == 342
-    X_train, X_test, y_train, y_test = penguin_checks.lesson_split()
+    X_train, X_test, y_train, y_test = hidden_checks.lesson_split()
     assert (len(X_train), len(X_test), len(y_train), len(y_test)) == (273, 69, 273, 69)
 
 

@@ -1,15 +1,16 @@
-"""`make demo` and `make grade` install bubblewrap themselves on a fresh machine (apt, sudo
-unless root), and refuse with the one step to take only when that fails. Tested with a PATH
-that has no bwrap and stand-ins for apt-get and sudo that record how they were called."""
+"""`make demo`, `make grade` and `make sandbox` install bubblewrap and Graphviz themselves on a fresh machine
+(apt, sudo unless root), and refuse with the one step to take only when that fails. Tested with
+a PATH that has no bwrap nor dot and stand-ins for apt-get and sudo that record how they were called."""
 
 import os
 import stat
 
 import pytest
 
-from penguin_course import grade, system
+from penguin_course import __main__ as cli
+from penguin_course import grade, sandbox, system
 
-FAKE_BWRAP = "#!/bin/sh\nexit 0\n"
+FAKE_PROGRAM = "#!/bin/sh\nexit 0\n"
 
 
 def stand_in(folder, name, body):
@@ -31,10 +32,11 @@ def bare_path(tmp_path, monkeypatch):
 
 
 def apt_that_installs(bin_dir, log):
-    """apt-get that records its arguments and, on install, puts a bwrap on PATH."""
-    return stand_in(bin_dir, "apt-get", f'echo "apt-get $*" >> {log}\n'
-                                        f'case "$1" in install) printf \'{FAKE_BWRAP}\' > {bin_dir}/bwrap; '
-                                        f'chmod +x {bin_dir}/bwrap;; esac\n')
+    """apt-get that records its arguments and, on install, puts the package's program on PATH
+    (bwrap for bubblewrap, dot for graphviz)."""
+    installs = "".join(f"install:{program.package}) printf '{FAKE_PROGRAM}' > {bin_dir}/{program.command}; "
+                       f"chmod +x {bin_dir}/{program.command};; " for program in (system.BUBBLEWRAP, system.GRAPHVIZ))
+    return stand_in(bin_dir, "apt-get", f'echo "apt-get $*" >> {log}\ncase "$1:$4" in {installs}esac\n')
 
 
 def test_as_root_it_installs_bubblewrap_with_apt(bare_path, tmp_path, monkeypatch):
@@ -85,3 +87,29 @@ def test_without_apt_it_says_what_to_install(bare_path, tmp_path):
     submission(tmp_path)
     with pytest.raises(grade.GraderError, match="no apt-get here: install the package bubblewrap"):
         grade.grade_class(tmp_path)
+
+
+def test_make_sandbox_installs_graphviz_too(bare_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "check", lambda: None)  # the stand-in bwrap sandboxes nothing
+    log = tmp_path / "calls.log"
+    apt_that_installs(bare_path, log)
+    assert cli.main(["sandbox"]) == 0
+    assert log.read_text().splitlines() == ["apt-get update -qq", "apt-get install -y -qq bubblewrap",
+                                            "apt-get update -qq", "apt-get install -y -qq graphviz"]
+    assert f"with Graphviz ({bare_path / 'dot'})" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandboxed", "not sandboxed"])
+def test_grading_refuses_without_graphviz_with_the_one_step(bare_path, tmp_path, monkeypatch, sandboxed):
+    """A notebook that calls plot_model would fail where it is graded, sandboxed or not."""
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "check", lambda: None)
+    stand_in(bare_path, "bwrap", "exit 0\n")
+    stand_in(bare_path, "apt-get", 'echo "E: Unable to locate package graphviz" >&2\nexit 100\n')
+    submission(tmp_path)
+    with pytest.raises(grade.GraderError) as refusal:
+        grade.grade_class(tmp_path, sandboxed=sandboxed)
+    assert "Unable to locate package graphviz" in str(refusal.value)
+    assert "run `apt-get install -y graphviz` (Fedora: sudo dnf install graphviz)" in str(refusal.value)
+    assert not (tmp_path / "gradebook.db").exists() and not (tmp_path / "autograded").exists()

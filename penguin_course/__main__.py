@@ -58,7 +58,8 @@ def parser() -> argparse.ArgumentParser:
     add_assignment_option(zipped, "the course's only assignment")
     add_assignment_option(commands.add_parser("release-feedback", help="put the feedback pages in the exchange for "
                                                                        "students to fetch"))
-    commands.add_parser("sandbox", help="install bubblewrap if missing and check that student code runs sandboxed")
+    commands.add_parser("sandbox", help="install bubblewrap and Graphviz if missing and check that student "
+                                         "code runs sandboxed")
     commands.add_parser("browser", help="install Chromium if missing (for the browser tests)")
     commands.add_parser("postgres", help="install PostgreSQL's server if missing (a shared gradebook; its tests)")
     cleaning = commands.add_parser("clean", help="remove what grading generates (not while it holds hand grades)")
@@ -131,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
                   "Assignments tab")
         elif args.command == "sandbox":
             system.ensure(system.BUBBLEWRAP)
+            dot = system.ensure(system.GRAPHVIZ)  # grading needs it as much: notebooks may call plot_model
             sandbox.check()
-            print(f"the grading sandbox works here ({sandbox.bwrap_path()})")
+            print(f"the grading sandbox works here ({sandbox.bwrap_path()}), with Graphviz ({dot})")
         elif args.command == "browser":
             print(f"Chromium for the browser tests: {system.ensure(system.CHROMIUM)}")
         elif args.command == "postgres":

@@ -1,7 +1,8 @@
 """The course's assignments: every folder of source/ that holds notebooks.
 
 An assignment is a folder ``source/<name>/``. Its notebooks, in name order, are the
-exercises; its other files (a dataset, the tests' helper modules) are handed out with them.
+exercises; its other files (a dataset, the tests' helper modules) are handed out with them,
+but for the hidden tests' own files (``hidden_*``), which only the judge sees.
 Nothing in the tooling names an assignment: adding the workshop's day 2 is adding a folder.
 
 A student's work for an assignment is ``submitted/<student>/<assignment>/``, and every
@@ -13,6 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+
+# Files of an assignment whose name starts with this are the hidden tests' (nbgrader_config.py
+# keeps them out of the release): see Assignment.hidden_files.
+HIDDEN_PREFIX = "hidden_"
 
 
 class UnknownAssignment(ValueError):
@@ -37,16 +43,30 @@ class Assignment:
         """The exercises, in name order (the order students work through them, e.g. 1-..., 2-...)."""
         return sorted(path.name for path in self.source.glob("*.ipynb") if path.is_file())
 
-    @property
-    def given_files(self) -> list[Path]:
-        """What the assignment gives beside its notebooks: the dataset, the tests' helpers."""
+    def _files(self) -> list[Path]:
         return sorted(path for path in self.source.iterdir()
                       if path.is_file() and path.suffix != ".ipynb" and not path.name.startswith("."))
 
     @property
+    def given_files(self) -> list[Path]:
+        """What the assignment gives beside its notebooks: the dataset, the visible tests' helpers."""
+        return [path for path in self._files() if not path.name.startswith(HIDDEN_PREFIX)]
+
+    @property
+    def hidden_files(self) -> list[Path]:
+        """The hidden tests' own files (``hidden_*``, e.g. the reference answers): only the judge has
+        them; they are never released nor put beside a student's kernel."""
+        return [path for path in self._files() if path.name.startswith(HIDDEN_PREFIX)]
+
+    @property
     def helper_modules(self) -> list[str]:
-        """The assignment's own Python modules (the tests' helpers)."""
+        """The assignment's own Python modules that students have (the visible tests' helpers)."""
         return [path.stem for path in self.given_files if path.suffix == ".py"]
+
+    @property
+    def hidden_modules(self) -> list[str]:
+        """The hidden tests' own Python modules: the judge's only."""
+        return [path.stem for path in self.hidden_files if path.suffix == ".py"]
 
     def submitted(self, submitted_dir: Path, student: str) -> Path:
         return submitted_dir / student / self.name

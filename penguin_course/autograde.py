@@ -173,7 +173,7 @@ def imported_modules(assignment: Assignment) -> list[str]:
                     modules.update(alias.name for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     modules.add(node.module)
-    helpers = set(assignment.helper_modules)
+    helpers = set(assignment.helper_modules + assignment.hidden_modules)
     return sorted(m for m in modules if m.split(".")[0] not in helpers) + ["ipykernel.kernelapp"]
 
 
@@ -184,7 +184,7 @@ class JudgedExecute(judging.JudgeTests, Execute):
 def judge_modules(assignment: Assignment) -> list[str]:
     """What the judge imports ahead, and may take from the kernel as a module: the exercises' imports."""
     return [module for module in imported_modules(assignment) if not module.startswith("ipykernel")] \
-        + assignment.helper_modules
+        + assignment.helper_modules + assignment.hidden_modules
 
 
 def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
@@ -313,7 +313,7 @@ def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, 
     given = assignment.given_files
     context = spares().take(GRADING_ENV, given, imported_modules(assignment)) if sandboxed else nullcontext()
     # The tests run in a judge of their own, which this process keeps for the students it grades next.
-    judge = judging.shared(given, judge_modules(assignment), sandboxed, GRADING_ENV)
+    judge = judging.shared(given + assignment.hidden_files, judge_modules(assignment), sandboxed, GRADING_ENV)
     with context as sandbox:
         if sandbox is not None and more_to_come:
             sandbox.ready()  # this student's imports done before the next student's sandbox starts its own

@@ -2,10 +2,13 @@
 
 ``encode`` runs in the student's kernel and turns a value into a JSON document plus binary
 blobs (NumPy's .npy format). ``decode`` runs in the judge, where no student code ever runs, and
-rebuilds the value from that data alone: builtins, NumPy arrays (not of object dtype),
-pandas Series, DataFrames, Index and extension arrays, Keras models made of Keras's own layers
-(their architecture, weights and optimizer step count) and the History their training
-returned. A function crosses as a handle: the judge calls it through the grader, which runs
+rebuilds the value from that data alone: builtins, NumPy arrays (not of object dtype) and
+TensorFlow's eager tensors (as arrays), pandas Series, DataFrames, Index and extension arrays,
+Keras models made of Keras's own layers (their architecture, weights and optimizer step count)
+and the History their training returned. The functions a model uses (activations, losses,
+metrics) cross only if they are TensorFlow's or Keras's own: the kernel finds each one by
+identity in an allowlist of library functions (``library_functions``) and sends its entry, which
+the judge looks up in its own allowlist. A function crosses as a handle: the judge calls it through the grader, which runs
 it in the student's kernel with arguments sent as data (``answer``). A module crosses by name,
 and the judge imports its own copy if the exercises import it too. Anything else is refused
 with a message naming the variable and its type, and nothing in it is executed: no pickle, no
@@ -20,6 +23,7 @@ answer, which the judge then checks as data; it cannot make the judge run anythi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -41,6 +45,17 @@ KERAS_MODULES = {"keras", "keras.layers", "keras.optimizers", "keras.initializer
                  "keras.constraints", "keras.losses", "keras.metrics", "keras.activations",
                  "keras.src.models.functional", "keras.src.models.sequential", "keras.src.models.model"}
 KERAS_REFUSED_CLASSES = {"Lambda", "TFSMLayer", "function"}
+
+# Where library functions may come from, in order of preference: an activation, loss or metric
+# given as one of these (``tf.nn.softmax``, ``keras.ops.relu``, ``keras.losses.categorical_crossentropy``)
+# is the library's code, which the judge has too. Keras itself saves some of them only by a name it
+# cannot load back (``tf.nn.softmax`` is ``softmax_v2``), so they cross as their allowlist entry.
+LIBRARY_NAMESPACES = (("keras", "keras.activations"), ("keras", "keras.losses"), ("keras", "keras.metrics"),
+                      ("keras", "keras.ops"), ("tensorflow", "tf.nn"), ("tensorflow", "tf.math"))
+# functions that take functions (and would run code of the student's): never an activation
+TAKES_CODE = {"map", "scan", "associative_scan", "cond", "switch", "while_loop", "fori_loop", "vectorized_map",
+              "custom_gradient", "py_function", "numpy_function"}
+ALLOWED_FUNCTION = "penguin_course.allowed"  # the module an allowlist entry crosses under
 
 
 PLAIN_SCALARS = (bool, int, float, str)
@@ -116,6 +131,8 @@ def _encode(value, blobs: list[bytes], depth: int):
                 "history": _encode(dict(value.history), blobs, depth + 1),
                 "params": _encode(dict(value.params or {}), blobs, depth + 1),
                 "model": _encode(value.model, blobs, depth + 1) if value.model is not None else None}
+    if kind is getattr(sys.modules.get("tensorflow.python.framework.ops"), "EagerTensor", None):
+        return _encode(np.asarray(value.numpy()), blobs, depth + 1)  # a number or array Keras computed
     if isinstance(value, FUNCTION_TYPES):
         _functions[id(value)] = value
         return {"t": "function", "handle": id(value), "name": str(getattr(value, "__name__", "function"))}
@@ -141,11 +158,86 @@ def _encode_pandas(value, pandas, blobs, depth):
             "v": [_column(value.iloc[:, i], blobs, depth) for i in range(value.shape[1])]}
 
 
+def library_functions() -> dict[str, object]:
+    """The allowlist: entry (``tf.nn.softmax``) -> function, for the libraries this process has
+    imported (it imports none). Kernel and judge run the same libraries, so they agree on it."""
+    table = {}
+    for package, namespace in LIBRARY_NAMESPACES:
+        module = sys.modules.get(package)
+        for attribute in namespace.split(".")[1:]:
+            module = getattr(module, attribute, None)
+        if not isinstance(module, types.ModuleType):
+            continue
+        for name, function in sorted(vars(module).items()):
+            if not name.startswith("_") and name not in TAKES_CODE and isinstance(
+                    function, (types.FunctionType, types.BuiltinFunctionType)):
+                table.setdefault(f"{namespace}.{name}", function)
+    return table
+
+
+def functions_by_name() -> dict[str, object]:
+    """Library functions by the name Keras saves a function under (its ``__name__``), for a model
+    file, which holds names only: the first namespace of the allowlist that has the name wins."""
+    table = {}
+    for function in library_functions().values():
+        table.setdefault(getattr(function, "__name__", ""), function)
+    return table
+
+
+def _library_reference(value, serialized, where: str, entries: dict[int, str]):
+    """``serialized`` (Keras's form of ``value``) with every function in ``value`` replaced by its
+    allowlist entry, found by identity; CrossingRefused for a function that is not the library's."""
+    if isinstance(value, (*FUNCTION_TYPES, functools.partial)):
+        entry = entries.get(id(value))
+        if entry is None:
+            name = getattr(value, "__name__", type(value).__name__)
+            raise CrossingRefused(f"its {where} is the function {name!r}, which is not TensorFlow's or Keras's own "
+                                  "(only their functions, or a name such as 'relu', can be checked)")
+        return {"module": ALLOWED_FUNCTION, "class_name": "function", "config": entry, "registered_name": "function"}
+    if isinstance(value, (list, tuple)) and isinstance(serialized, list) and len(value) == len(serialized):
+        return [_library_reference(v, s, where, entries) for v, s in zip(value, serialized)]
+    if isinstance(value, dict) and isinstance(serialized, dict):
+        return {key: _library_reference(value.get(key), item, f"{where}[{key!r}]", entries)
+                for key, item in serialized.items()}
+    return serialized
+
+
+def _layer_functions(model, config: dict, entries: dict[int, str]) -> None:
+    """In a serialized model's layers, the functions the layers hold (``Dense(activation=tf.nn.relu)``)
+    as their allowlist entries: each config value whose layer attribute of the same name is a function."""
+    layers = {layer.name: layer for layer in getattr(model, "layers", [])}
+    for layer_config in (config.get("config") or {}).get("layers") or []:
+        inner = layer_config.get("config") if isinstance(layer_config, dict) else None
+        layer = layers.get(inner.get("name")) if isinstance(inner, dict) else None
+        if layer is None or type(layer).__name__ in KERAS_REFUSED_CLASSES:
+            continue
+        if "layers" in inner:
+            _layer_functions(layer, layer_config, entries)
+        for key, item in list(inner.items()):
+            try:
+                attribute = getattr(layer, key, None) if key not in ("name", "dtype", "trainable", "layers") else None
+            except Exception:  # noqa: BLE001  a property that cannot answer holds no function
+                attribute = None
+            if attribute is not None:
+                inner[key] = _library_reference(attribute, item, f"layer {layer.name}'s {key}", entries)
+
+
 def _encode_keras(model, keras, blobs, depth):
-    document = {"t": "keras", "id": id(model), "model": json.dumps(keras.saving.serialize_keras_object(model)),
+    entries = {}
+    for entry, function in library_functions().items():
+        entries.setdefault(id(function), entry)
+    try:
+        architecture = keras.saving.serialize_keras_object(model)
+    except Exception as error:  # noqa: BLE001  what Keras cannot describe cannot be rebuilt
+        raise CrossingRefused(f"Keras cannot describe it ({type(error).__name__}: {str(error)[:300]})") from None
+    architecture.pop("compile_config", None)  # sent on its own, below
+    _layer_functions(model, architecture, entries)
+    document = {"t": "keras", "id": id(model), "model": json.dumps(architecture),
                 "weights": [_encode(np.asarray(w), blobs, depth + 1) for w in model.get_weights()]}
     if getattr(model, "compiled", False) and model.optimizer is not None:
-        document["compile"] = json.dumps(model.get_compile_config())
+        compile_config = getattr(getattr(model, "_compile_config", None), "config", None)
+        document["compile"] = json.dumps(_library_reference(compile_config, model.get_compile_config(),
+                                                            "compiled", entries))
         document["iterations"] = int(np.asarray(model.optimizer.iterations))
     return document
 
@@ -314,13 +406,16 @@ class _Decoder:
 
         architecture = json.loads(node["model"])
         check_keras_config(architecture)
-        model = keras.saving.deserialize_keras_object(architecture, safe_mode=True)
+        library = keras.saving.custom_object_scope(library_functions())  # allowlist entries -> functions
+        with library:
+            model = keras.saving.deserialize_keras_object(architecture, safe_mode=True)
         weights = [self.value(w, depth + 1) for w in node["weights"]]
         model.set_weights(weights)
         if "compile" in node:
             compile_config = json.loads(node["compile"])
             check_keras_config(compile_config)
-            model.compile_from_config(compile_config)
+            with library:
+                model.compile_from_config(compile_config)
             iterations = node.get("iterations", 0)
             if type(iterations) is not int or iterations < 0:
                 raise CrossingRefused("an optimizer step count that is not one")
@@ -330,20 +425,28 @@ class _Decoder:
         return model
 
 
-def check_keras_config(config, path: str = "model") -> None:
-    """Refuse a serialized Keras object that names anything but Keras's own classes."""
+def check_keras_config(config, path: str = "model", named: dict[str, object] | None = None) -> None:
+    """Refuse a serialized Keras object that names anything but Keras's own classes and the library
+    functions of the allowlist (by entry; or, with ``named``, as a model file names them, by name)."""
     if isinstance(config, dict):
         if "class_name" in config and "module" in config:
             module, name = config.get("module"), config.get("class_name")
+            if name == "function" and (module, config.get("registered_name")) in (
+                    (ALLOWED_FUNCTION, "function"), ("builtins", "function")):
+                known = library_functions() if module == ALLOWED_FUNCTION else (named or {})
+                if not (isinstance(config.get("config"), str) and config["config"] in known):
+                    raise CrossingRefused(f"its {path} uses the function {str(config.get('config'))[:100]!r}, which "
+                                          "is not TensorFlow's or Keras's own: only their functions can be checked")
+                return
             if module not in KERAS_MODULES or name in KERAS_REFUSED_CLASSES or config.get("registered_name") not in (
                     None, name):
                 raise CrossingRefused(f"its {path} uses {module}.{name}: only Keras's own layers, without code of "
                                       "their own, can be checked")
         for key, value in config.items():
-            check_keras_config(value, f"{path}.{key}" if key != "config" else path)
+            check_keras_config(value, f"{path}.{key}" if key != "config" else path, named)
     elif isinstance(config, list):
         for item in config:
-            check_keras_config(item, path)
+            check_keras_config(item, path, named)
 
 
 def decode(document: str, blobs: list[bytes], name: str = "the answer", context: Context | None = None):

@@ -43,10 +43,12 @@ class TestResult:
         return self.score == self.max_score
 
 
-def copy_assignment_files(source_dir: Path, destination: Path) -> None:
-    """The files a notebook reads beside it (dataset, test helpers), as autograde restores them."""
-    for path in source_dir.iterdir():
-        if path.is_file() and path.suffix not in {".ipynb", ".keras", ".pyc"}:
+def copy_assignment_files(source_dir: Path, destination: Path, hidden: bool = False) -> None:
+    """The files a notebook reads beside it (dataset, test helpers), as autograde restores them;
+    with ``hidden``, the hidden tests' own files too (for tests run in the kernel)."""
+    assignment = Assignment(source_dir.parent.parent, source_dir.name)
+    for path in assignment.given_files + (assignment.hidden_files if hidden else []):
+        if path.suffix not in {".keras", ".pyc"}:
             shutil.copy2(path, destination / path.name)
 
 
@@ -68,7 +70,8 @@ def assignment_judge(source_dir: Path) -> Judge:
     from penguin_course.autograde import judge_modules  # noqa: PLC0415  (autograde imports this module)
 
     assignment = Assignment(source_dir.parent.parent, source_dir.name)
-    return shared(assignment.given_files, judge_modules(assignment), sandboxed=False, env=GRADING_ENV)
+    return shared(assignment.given_files + assignment.hidden_files, judge_modules(assignment), sandboxed=False,
+                  env=GRADING_ENV)
 
 
 def execute(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
@@ -77,7 +80,7 @@ def execute(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
     beside the assignment's files, going on past errors."""
     notebook = nbformat.from_dict(notebook)
     with tempfile.TemporaryDirectory(prefix="penguin-run-") as scratch:
-        copy_assignment_files(source_dir, Path(scratch))
+        copy_assignment_files(source_dir, Path(scratch), hidden=not judged)
         client = JudgedClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
                               resources={"metadata": {"path": scratch}})
         client.judge = assignment_judge(source_dir) if judged else None

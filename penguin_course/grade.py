@@ -158,6 +158,15 @@ def check_sandbox(sandboxed: bool, console: Console) -> None:
         raise GraderError(f"cannot grade safely: {error}") from None
 
 
+def check_graphviz(console: Console) -> None:
+    """Refuse to grade without Graphviz: a notebook that draws its model with keras.utils.plot_model,
+    as the lesson does, would fail here and not on the student's machine."""
+    try:
+        system.ensure(system.GRAPHVIZ, echo=console.print)
+    except system.InstallFailed as error:
+        raise GraderError(f"cannot grade as students run their notebooks: {error}") from None
+
+
 def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: int | None = None,
                 force: bool = False, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
                 console: Console | None = None, only: list[str] | None = None,
@@ -170,6 +179,7 @@ def grade_class(root: Path = ROOT, submitted_dir: Path | None = None, workers: i
     console = console or Console(stderr=True)
     check_submissions(submitted_dir)
     check_sandbox(sandboxed, console)
+    check_graphviz(console)
     chosen = chosen_assignments(root, assignment)
     work = [(a, student) for a, student in assignments.units(root, submitted_dir, chosen)
             if only is None or student in only]

@@ -3,16 +3,21 @@
 Run ``make check`` (or ``python -m penguin_course.setup_check`` in a conda
 environment). Each item prints PASS or FAIL with what was found; the command
 exits 1 if any item fails. It checks the Python and package versions against
-requirements.txt, that TensorFlow builds and trains a tiny model, that the
-dataset loads offline, and that Jupyter can start a Python kernel.
+requirements.txt, that TensorFlow builds and trains a tiny model, that
+keras.utils.plot_model draws one (pydot and Graphviz, as the lesson uses them),
+that the dataset loads offline, and that Jupyter can start a Python kernel.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -78,6 +83,47 @@ def tensorflow_trains() -> str:
     return f"TensorFlow {tf.__version__} with Keras {keras.__version__} trained a tiny model ({accuracy:.0%})"
 
 
+PYDOT_HINT = ("install pydot: reinstall with `make venv` or the environment.yml, or `pip install pydot` "
+              "(`conda install pydot` in a conda environment)")
+GRAPHVIZ_HINT = ("install Graphviz: `conda install graphviz` in a conda environment (on Windows, use conda), "
+                 "or the system's package, e.g. `sudo apt install graphviz` (Debian, Ubuntu), "
+                 "`brew install graphviz` (macOS)")
+
+
+def pydot_version() -> str | None:
+    try:
+        import pydot
+    except ImportError:
+        return None
+    return pydot.__version__
+
+
+def plot_model_draws() -> str:
+    """The lesson draws its model with keras.utils.plot_model, which needs pydot and Graphviz's dot.
+    Without them Keras raises ImportError, or in IPython only prints why and draws nothing."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import keras
+
+    inputs = keras.Input(shape=(4,))
+    hidden = keras.layers.Dense(10, activation="relu")(inputs)
+    model = keras.Model(inputs=inputs, outputs=keras.layers.Dense(3, activation="softmax")(hidden))
+    with tempfile.TemporaryDirectory() as folder:
+        picture = Path(folder) / "model.png"
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed):
+                keras.utils.plot_model(model, to_file=str(picture), show_shapes=True)
+            said = printed.getvalue().strip()
+        except ImportError as error:
+            said = str(error)
+        drawn = picture.is_file() and picture.read_bytes().startswith(b"\x89PNG")
+    if not drawn:
+        hint = GRAPHVIZ_HINT if pydot_version() else PYDOT_HINT
+        raise CheckFailed(f"keras.utils.plot_model drew nothing ({said or 'no message'}): {hint}")
+    return f"keras.utils.plot_model drew a tiny model, with pydot {pydot_version()} and {shutil.which('dot')}"
+
+
 class NoNetwork:
     """Refuse every network connection within the block, to prove that nothing is downloaded."""
 
@@ -125,6 +171,7 @@ def run(assignment: Path = RELEASE) -> int:
         ("Python version", python_version),
         ("packages", package_versions),
         ("TensorFlow", tensorflow_trains),
+        ("plot_model", plot_model_draws),
         ("dataset offline", dataset_offline(assignment.resolve())),
         ("Jupyter", jupyter_kernel),
     ]

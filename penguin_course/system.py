@@ -1,6 +1,7 @@
 """System programs the course needs beyond Python: installed with apt when missing.
 
-Grading needs bubblewrap (the sandbox) and the browser tests need Chromium. Neither is on
+Grading needs bubblewrap (the sandbox) and Graphviz (a notebook may draw its model with
+keras.utils.plot_model, as the lesson does), and the browser tests need Chromium. None is on
 PyPI, so `make demo`, `make grade` and `make test` install them the way an instructor would
 by hand: `apt-get install` (with sudo unless root). Where that cannot work (no apt, no sudo
 rights, no network), they stop with the one command to run.
@@ -26,6 +27,9 @@ class SystemProgram:
 
 BUBBLEWRAP = SystemProgram("bwrap", "bubblewrap", "the sandbox that grading runs student code in",
                            "Fedora: sudo dnf install bubblewrap")
+# pydot (pip) calls Graphviz's dot: without it, a notebook that calls plot_model fails where it is graded.
+GRAPHVIZ = SystemProgram("dot", "graphviz", "Graphviz, which keras.utils.plot_model draws with (the lesson calls it)",
+                         "Fedora: sudo dnf install graphviz")
 CHROMIUM = SystemProgram("chromium", "chromium", "the browser that the browser tests drive")
 # Debian keeps the server's programs off PATH, one folder per major version.
 POSTGRES = SystemProgram("initdb", "postgresql", "the database server for a gradebook that several graders share",
