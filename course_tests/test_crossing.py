@@ -247,3 +247,81 @@ def test_models_with_code_of_their_own_are_refused(keras):
             continue
         with pytest.raises(crossing.CrossingRefused, match="only Keras's own layers, without code of their own"):
             crossing.decode(document, blobs, "model")
+
+
+def test_a_function_entry_outside_the_allowlist_is_refused():
+    for entry in ({"module": crossing.ALLOWED_FUNCTION, "class_name": "function", "config": "os.system",
+                   "registered_name": "function"},
+                  {"module": "builtins", "class_name": "function", "config": "eval", "registered_name": "function"}):
+        layer = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+                 "config": {"name": "dense", "units": 3, "activation": entry}}
+        with pytest.raises(crossing.CrossingRefused, match="not TensorFlow's or Keras's own"):
+            crossing.check_keras_config({"module": "keras", "class_name": "Sequential", "registered_name": None,
+                                         "config": {"layers": [layer]}})
+
+
+def tensorflow_style_model(keras):
+    import tensorflow as tf
+
+    model = tf.keras.Sequential()
+    model.add(tf.keras.layers.Dense(10, activation=tf.nn.relu, input_shape=(4,)))
+    model.add(tf.keras.layers.Dense(3, activation=tf.nn.softmax))
+    model.compile(optimizer=tf.keras.optimizers.Adam(), loss=tf.keras.losses.categorical_crossentropy,
+                  metrics=[tf.keras.metrics.categorical_accuracy, "accuracy"])
+    return model
+
+
+@pytest.mark.slow
+def test_models_using_library_functions_cross_with_those_very_functions(keras):
+    import tensorflow as tf
+
+    features = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    labels = np.eye(3, dtype="float32")[np.arange(32) % 3]
+    model = tensorflow_style_model(keras)
+    model.fit(features, labels, epochs=2, verbose=0)
+    back = round_trip(model)
+    assert back.layers[0].activation is tf.nn.relu and back.layers[1].activation is tf.nn.softmax
+    assert back.loss is keras.losses.categorical_crossentropy
+    np.testing.assert_allclose(back.predict(features, verbose=0), model.predict(features, verbose=0), rtol=1e-6)
+    inputs = keras.Input(shape=(4,))
+    hidden = keras.layers.Dense(10, activation=keras.layers.ReLU())(inputs)
+    layered = keras.Model(inputs, keras.layers.Activation(keras.ops.softmax)(keras.layers.Dense(3)(hidden)))
+    back = round_trip(layered)
+    assert back.layers[-1].activation is keras.ops.softmax
+    np.testing.assert_allclose(back.predict(features, verbose=0), layered.predict(features, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_function_is_found_by_identity_never_by_its_name(keras):
+    def relu(x):  # a student's function that Keras would save as "relu"
+        return x * 0
+
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation=relu)])
+    with pytest.raises(crossing.CrossingRefused, match="layer dense.*'s activation is the function 'relu'"):
+        crossing.encode(model)
+
+
+@pytest.mark.slow
+def test_a_saved_model_names_library_functions_that_the_judge_finds(keras, tmp_path):
+    import tensorflow as tf
+
+    model = tensorflow_style_model(keras)
+    model.save(tmp_path / "tf.keras")
+    named = crossing.check_model_file(str(tmp_path / "tf.keras"))
+    with keras.saving.custom_object_scope(named):
+        loaded = keras.saving.load_model(tmp_path / "tf.keras", safe_mode=True)
+    assert loaded.layers[1].activation is tf.nn.softmax  # saved as softmax_v2, which Keras cannot load alone
+
+    def mine(x):
+        return x
+
+    keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation=mine)]).save(tmp_path / "mine.keras")
+    with pytest.raises(crossing.CrossingRefused, match="the function 'mine'"):
+        crossing.check_model_file(str(tmp_path / "mine.keras"))
+
+
+@pytest.mark.slow
+def test_numbers_keras_computed_cross_as_numpy_values(keras):
+    accuracy = keras.ops.mean(keras.ops.convert_to_tensor([1.0, 0.0, 1.0]))
+    back = round_trip(accuracy)
+    assert isinstance(back, np.ndarray) and back.shape == () and back.dtype == np.float32

@@ -1,5 +1,6 @@
 """release/ is what nbgrader makes from source/ today, and gives nothing away."""
 
+import ast
 import filecmp
 import re
 
@@ -79,3 +80,40 @@ def test_a_leak_would_be_found(name):
 def test_release_ships_the_files_the_notebooks_read():
     assert (RELEASE / "penguins.csv").is_file() and (RELEASE / "penguin_checks.py").is_file()
     assert not list(RELEASE.glob("*.keras")), "a saved model must never ship with the release"
+
+
+# What the hidden tests check, which nothing handed out may state: the lesson network's parameter
+# count (notebooks 2 and 3) and what one more hidden neuron adds (notebook 2).
+ANSWERS = {83: "the parameters of the lesson's network", 8: "the parameters one more hidden neuron adds"}
+# Calls that would build an answer: the lesson's network, its data preparation or its split.
+BUILDERS = {"train_test_split", "Dense", "Input", "Sequential", "Model", "get_dummies", "dropna", "count_params",
+            "read_csv", "load_dataset"}
+
+
+def gives_away(path) -> list[str]:
+    """What a Python file handed to students builds or states of the answers."""
+    text = path.read_text()
+    tree = ast.parse(text)
+    called = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+              for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    found = [f"calls {name}" for name in sorted(called & BUILDERS)]
+    found += [f"states {number} ({what})" for number, what in ANSWERS.items()
+              if re.search(rf"(?<![\w.]){number}(?![\w.])", text)]
+    return found
+
+
+def test_nothing_students_receive_builds_or_states_an_answer():
+    handed_out = sorted(RELEASE.glob("*.py"))
+    assert handed_out, "the release hands out the visible tests' helpers"
+    assert {path.name: gives_away(path) for path in handed_out} == {path.name: [] for path in handed_out}
+    for name in NOTEBOOKS:
+        stated = [number for number in ANSWERS if re.search(rf"(?<![\w.]){number}(?![\w.])", notebook_text(RELEASE / name))]
+        assert not stated, f"{name} states {[ANSWERS[number] for number in stated]}"
+
+
+def test_the_reference_answers_are_the_hidden_tests_own_and_would_be_found():
+    hidden = Assignment(SOURCE.parent.parent, ASSIGNMENT).hidden_files
+    assert [path.name for path in hidden] == ["hidden_checks.py"]
+    assert not list(RELEASE.glob("hidden_*")), "the hidden tests' files must never be released"
+    # the check above can fail: the reference module builds the split and the network
+    assert {"calls train_test_split", "calls Dense"} <= set(gives_away(hidden[0]))

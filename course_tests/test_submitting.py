@@ -11,7 +11,8 @@ import nbformat
 import pytest
 
 from penguin_course import collect, demo, exchange, notebooks
-from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT
+from penguin_course.execute import run_notebook
+from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
 from penguin_course.validate import validate
 
 pytestmark = pytest.mark.slow
@@ -138,3 +139,41 @@ def test_the_exchange_carries_work_in_and_feedback_out(course_copy, tmp_path, mo
     log = nbgrader_as("ada", home, env, "fetch_feedback", ASSIGNMENT)
     pages = list((home / ASSIGNMENT / "feedback").rglob("1-inspect-dataset.html"))
     assert len(pages) == 1 and "Score: 11 / 11" in pages[0].read_text(), log
+
+
+STUDENT_ACTIVATION = """
+def my_relu(x):
+    return keras.ops.maximum(x, 0.0)
+
+inputs = keras.Input(shape=(4,))
+hidden_layer = keras.layers.Dense(10, activation=my_relu)(inputs)
+output_layer = keras.layers.Dense(3, activation="softmax")(hidden_layer)
+model = keras.Model(inputs=inputs, outputs=output_layer)
+"""
+
+
+def test_validate_fails_what_the_grader_cannot_check_with_the_grade_s_message(tmp_path):
+    """A model with an activation of the student's own passes the visible test in the kernel, but
+    cannot cross to the judge when graded: validate says so, naming the variable, as the grade will."""
+    def own_activation(notebook):
+        next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "build-model").source = STUDENT_ACTIVATION
+    path = student_copy(tmp_path, NB2, change=own_activation)
+    run = validate_command(path)
+    assert run.returncode == 1, run.stdout
+    line = next(line for line in run.stdout.splitlines() if "test-model-type" in line)
+    assert line.startswith("  FAIL  test-model-type: CrossingRefused: model (") and "'my_relu'" in line
+    graded = run_notebook(notebooks.restore_tests(notebooks.read(path), notebooks.read(SOURCE / NB2)))
+    assert line == f"  FAIL  test-model-type: {graded['test-model-type'].message}"
+    assert not graded["test-model-type"].passed
+
+
+def test_validate_checks_the_model_file_a_hidden_test_loads(tmp_path):
+    def own_activation(notebook):
+        cell = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "build-compile")
+        cell.source = ("def my_softmax(x):\n    return keras.ops.softmax(x)\n\n"
+                       + cell.source.replace('activation="softmax"', "activation=my_softmax"))
+    run = validate_command(student_copy(tmp_path, NOTEBOOKS[2], change=own_activation))
+    assert run.returncode == 1
+    line = next(line for line in run.stdout.splitlines() if "my_first_model.keras:" in line)
+    assert line.startswith("  FAIL  my_first_model.keras: CrossingRefused: its my_first_model.keras") \
+        and "the function 'my_softmax'" in line, line

@@ -30,6 +30,8 @@ import json
 import math
 import sys
 import types
+import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -449,6 +451,20 @@ def check_keras_config(config, path: str = "model", named: dict[str, object] | N
             check_keras_config(item, path, named)
 
 
+def check_model_file(path: str) -> dict[str, object]:
+    """Check a model file a student saved before Keras reads it: Keras's own layers, and library
+    functions by the names Keras saved them under (``tf.nn.softmax`` as ``softmax_v2``), which the
+    result maps to the functions; CrossingRefused otherwise."""
+    if not zipfile.is_zipfile(path):
+        raise CrossingRefused(f"{path} is not a model saved in Keras's .keras format")
+    named = functions_by_name()
+    with zipfile.ZipFile(path) as archive:
+        for member in ("config.json", "compile_config.json"):
+            if member in archive.namelist():
+                check_keras_config(json.loads(archive.read(member)), path, named)
+    return named
+
+
 def decode(document: str, blobs: list[bytes], name: str = "the answer", context: Context | None = None):
     """The value ``encode`` made, rebuilt from data; CrossingRefused naming ``name`` otherwise."""
     try:
@@ -515,6 +531,52 @@ def _value_reply(value, name: str) -> bytes:
         return _reply({"status": "refused", "message": f"{name} ({kind.__module__}.{kind.__qualname__}) "
                                                          f"cannot be checked: {refusal}"})
     return _reply({"status": "value"}, pack(document, blobs))
+
+
+_probe_context: Context | None = None
+
+
+def probe(request: str) -> None:
+    """For a student's own check (``make validate``), in the kernel: whether each name, and each
+    model file, would cross to the judge as grading sends it; the grader's message for each that
+    would not, written as JSON to the file ``out``."""
+    global _probe_context
+    request = json.loads(request)
+    if _probe_context is None:  # models rebuilt once per state, as the judge does
+        _probe_context = Context(lambda handle, name: None, frozenset(sys.modules))
+    namespace, refusals = _user_namespace(), {}
+    for name in request.get("names", []):
+        if name not in namespace:
+            continue
+        status, _, data = _value_reply(namespace[name], name).partition(b"\n")
+        message = json.loads(status).get("message")
+        if message is None:
+            try:
+                decode(*unpack(data), name=name, context=_probe_context)
+            except CrossingRefused as refusal:
+                message = str(refusal)
+        if message:
+            refusals[name] = message
+    for path in request.get("files", []):
+        try:
+            check_model_file(path)
+        except CrossingRefused as refusal:
+            refusals[Path(path).name] = str(refusal)
+        except (OSError, ValueError, KeyError) as error:
+            refusals[Path(path).name] = f"{Path(path).name} cannot be read as a Keras model ({error})"
+    with open(request["out"], "w") as file:
+        json.dump(refusals, file)
+
+
+KERNEL_MODULE = "_penguin_crossing"  # what the student's kernel calls this module
+
+
+def bootstrap_code() -> str:
+    """Kernel code that makes this module a module of the kernel's, binding no name of the student's."""
+    source = Path(__file__).read_text()
+    return (f"(lambda sys, types: (sys.modules.__setitem__({KERNEL_MODULE!r}, types.ModuleType({KERNEL_MODULE!r})), "
+            f"exec(compile({source!r}, 'crossing', 'exec'), sys.modules[{KERNEL_MODULE!r}].__dict__)))"
+            "(__import__('sys'), __import__('types'))")
 
 
 def answer(request: str) -> None:

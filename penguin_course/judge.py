@@ -46,7 +46,8 @@ from nbgrader.utils import is_grade, is_solution
 from penguin_course import crossing, judge_process
 from penguin_course.sandbox import SANDBOX_UID_BASE, Limits, Sandbox, namespace_members
 
-KERNEL_MODULE = "_penguin_crossing"  # what the student's kernel calls crossing
+KERNEL_MODULE = crossing.KERNEL_MODULE
+bootstrap_code = crossing.bootstrap_code
 REPLY_LIMIT = crossing.MAX_BYTES + 2**20
 MAX_FILES = 200  # of the student's, copied for the judge
 PACKAGE = Path(judge_process.__file__).parent
@@ -215,14 +216,6 @@ class JudgeSession:
             self.connection.close()
         if self.pid:
             self.judge.kill(self.pid)  # if it has not ended yet
-
-
-def bootstrap_code() -> str:
-    """Kernel code that makes ``crossing`` a module of the kernel's, binding no name of the student's."""
-    source = Path(crossing.__file__).read_text()
-    return (f"(lambda sys, types: (sys.modules.__setitem__({KERNEL_MODULE!r}, types.ModuleType({KERNEL_MODULE!r})), "
-            f"exec(compile({source!r}, 'crossing', 'exec'), sys.modules[{KERNEL_MODULE!r}].__dict__)))"
-            "(__import__('sys'), __import__('types'))")
 
 
 def open_folder(folder: Path) -> int:

@@ -24,7 +24,6 @@ import signal
 import socket
 import sys
 import traceback
-import zipfile
 
 from penguin_course import crossing
 
@@ -180,14 +179,7 @@ def guard_keras_loading() -> None:
     load_model = keras.saving.load_model
 
     def checked_load_model(filepath, *args, **kwargs):
-        path = os.fspath(filepath)
-        if not zipfile.is_zipfile(path):
-            raise crossing.CrossingRefused(f"{path} is not a model saved in Keras's .keras format")
-        named = crossing.functions_by_name()  # a file names functions: softmax_v2 is tf.nn.softmax
-        with zipfile.ZipFile(path) as archive:
-            for member in ("config.json", "compile_config.json"):
-                if member in archive.namelist():
-                    crossing.check_keras_config(json.loads(archive.read(member)), path, named)
+        named = crossing.check_model_file(os.fspath(filepath))
         kwargs["safe_mode"] = True
         with keras.saving.custom_object_scope(named):
             return load_model(filepath, *args, **kwargs)

@@ -112,7 +112,7 @@ NB2_WRONG = {
         def count_parameters(n_inputs, n_hidden, n_outputs):
             return 83
         """, "test-count-parameters-general", "test-extra-params-type", "test-extra-params"),
-    "test-extra-params-type": wrong(NB2, "extra-params", "extra_params_per_neuron = 8.0",
+    "test-extra-params-type": wrong(NB2, "extra-params", "extra_params_per_neuron = 'eight'",
                                     "test-extra-params-type", "test-extra-params"),
     "test-extra-params": wrong(NB2, "extra-params", "extra_params_per_neuron = 4 + 1", "test-extra-params"),
 }

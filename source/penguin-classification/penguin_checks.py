@@ -2,7 +2,7 @@
 
 The tests judge values, not spellings: a number counts whatever type it came in (a Python
 int or float, a NumPy number of any width, a 0-d array), a whole number may be written as
-8 or 8.0, and tables may be pandas DataFrames or NumPy arrays.
+12 or 12.0, and tables may be pandas DataFrames or NumPy arrays.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _type_name(value) -> str:
 def whole_number(value, name: str) -> int:
     """``value`` as an exact Python int; an AssertionError if it is not a whole number.
 
-    Python and NumPy integers count, and so do floats that hold a whole number (83.0).
+    Python and NumPy integers count, and so do floats that hold a whole number (12.0).
     ``operator.index`` copies the value of an int subclass into a plain int, so an object
     that overrides ``__eq__`` cannot pass for any number.
     """
