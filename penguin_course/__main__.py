@@ -81,8 +81,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"nothing changed since the last run: {graded} students graded, their grades in grades.csv, "
                   "grades-by-test.csv and report.html (FORCE=1 grades them again)")
             return 0
-    from penguin_course import (collect, dataset, demo, exchange, grade, refresh, release, sandbox, setup_check,
-                                system, validate)
+    # A student's commands, on any OS: they import nothing of grading's (no sandbox, fork or bubblewrap).
+    if args.command == "check":
+        from penguin_course import setup_check
+
+        return setup_check.run(args.assignment)
+    if args.command == "validate":
+        from penguin_course import validate
+
+        return validate.main(args.notebook, args.time_limit)
+    from penguin_course import collect, dataset, demo, exchange, grade, refresh, release, sandbox, system
     from penguin_course.assignments import UnknownAssignment
     from penguin_course.nbgrader_cli import NbgraderError
 
@@ -109,8 +117,6 @@ def main(argv: list[str] | None = None) -> int:
             waiting = (table["status"] == grade.MANUAL).sum()
             print(f"wrote feedback/, grades.csv, grades-by-test.csv and report.html for "
                   f"{table['student_id'].nunique()} students; {waiting} answers wait to be graded by hand")
-        elif args.command == "validate":
-            return validate.main(args.notebook, args.time_limit)
         elif args.command == "exchange":
             folder, config = exchange.create()
             print(f"the exchange is {folder}; students' Jupyter finds the course through {config}")
@@ -145,8 +151,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {demo.build()}")
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
-        elif args.command == "check":
-            return setup_check.run(args.assignment)
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,
             refresh.NothingToRefresh, exchange.ExchangeError, collect.CollectError) as error:
         print(error, file=sys.stderr)

@@ -38,7 +38,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from penguin_course import judge as judging
-from penguin_course.execute import GRADING_ENV, failure_message
+from penguin_course.notebooks import GRADING_ENV, failure_message
 from penguin_course.assignments import Assignment
 from penguin_course.sandbox import Sandbox, spares
 from penguin_course.submissions import INVALID, MISSING, find_notebooks, read_notebook

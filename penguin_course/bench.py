@@ -40,7 +40,7 @@ from penguin_course import judge as judging
 from penguin_course.refresh import refresh
 from penguin_course.assignments import Assignment
 from penguin_course.autograde import StudentResult, grade_submission, load_config, record
-from penguin_course.execute import GRADING_ENV
+from penguin_course.notebooks import GRADING_ENV
 from penguin_course.notebooks import is_autograded_test, is_solution
 from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
 

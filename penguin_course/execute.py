@@ -24,11 +24,9 @@ from nbgrader.utils import determine_grade
 
 from penguin_course.assignments import Assignment
 from penguin_course.judge import Judge, JudgeTests, shared
-from penguin_course.notebooks import grade_id, is_autograded_test
+from penguin_course.notebooks import GRADING_ENV, failure_message, grade_id, is_autograded_test
 from penguin_course.paths import SOURCE
 
-# Kernel environment while grading: TensorFlow's start-up messages are noise on stderr.
-GRADING_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}
 
 
 @dataclass(frozen=True)
@@ -50,15 +48,6 @@ def copy_assignment_files(source_dir: Path, destination: Path, hidden: bool = Fa
     for path in assignment.given_files + (assignment.hidden_files if hidden else []):
         if path.suffix not in {".keras", ".pyc"}:
             shutil.copy2(path, destination / path.name)
-
-
-def failure_message(cell) -> str:
-    for output in cell.outputs:
-        if output.output_type == "error":
-            return f"{output.ename}: {output.evalue}"
-        if output.output_type == "stream" and output.name == "stderr":
-            return f"stderr: {output.text.strip()}"
-    return ""
 
 
 class JudgedClient(JudgeTests, NotebookClient):

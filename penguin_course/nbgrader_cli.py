@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from penguin_course.execute import GRADING_ENV
+from penguin_course.notebooks import GRADING_ENV
 from penguin_course.paths import ROOT
 
 

@@ -1,4 +1,5 @@
-"""Reading nbgrader's cell metadata, and filling a released notebook in as a student would."""
+"""Reading nbgrader's cell metadata and a graded cell's outputs, and filling a released notebook in
+as a student would. Standard library and nbformat only: a student's `validate` imports it, on any OS."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import nbformat
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 SOLUTION_REGION = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n?", re.S)
+# Kernel environment while grading: TensorFlow's start-up messages are noise on stderr.
+GRADING_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONWARNINGS": "ignore"}
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -107,3 +110,13 @@ def graded_cells(source_dir: Path, notebooks: list[str]) -> list[tuple[str, str,
             for name in notebooks
             for cell in read(source_dir / name).cells
             if nbgrader_meta(cell).get("grade")]
+
+
+def failure_message(cell) -> str:
+    """Why a test cell failed, from its outputs (an error, or stderr, as nbgrader scores it); "" if it passed."""
+    for output in cell.outputs:
+        if output.output_type == "error":
+            return f"{output.ename}: {output.evalue}"
+        if output.output_type == "stream" and output.name == "stderr":
+            return f"stderr: {output.text.strip()}"
+    return ""

@@ -32,8 +32,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbgrader.utils import determine_grade
 
-from penguin_course.execute import GRADING_ENV, failure_message
-from penguin_course.notebooks import STUB, TEXT_STUB, grade_id, is_autograded_test, is_solution, read, restore_tests
+from penguin_course.notebooks import (GRADING_ENV, STUB, TEXT_STUB, failure_message, grade_id, is_autograded_test,
+                                      is_solution, read, restore_tests)
 from penguin_course import assignments, crossing
 from penguin_course.paths import ROOT
 from penguin_course.submissions import InvalidNotebook, normalised, read_notebook
