@@ -3,10 +3,11 @@
 import ast
 import filecmp
 import re
+import zipfile
 
 import pytest
 
-from penguin_course import notebooks, release
+from penguin_course import notebooks, release, student_cli
 from penguin_course.assignments import Assignment
 from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
 
@@ -84,31 +85,41 @@ def test_release_ships_the_files_the_notebooks_read():
 
 # What the hidden tests check, which nothing handed out may state: the lesson network's parameter
 # count (notebooks 2 and 3) and what one more hidden neuron adds (notebook 2).
-ANSWERS = {83: "the parameters of the lesson's network", 8: "the parameters one more hidden neuron adds"}
-# Calls that would build an answer: the lesson's network, its data preparation or its split.
-BUILDERS = {"train_test_split", "Dense", "Input", "Sequential", "Model", "get_dummies", "dropna", "count_params",
-            "read_csv", "load_dataset"}
+STATED = {r"(?<![\w.])83(?![\w.])": "the parameters of the lesson's network",
+          r"(?<![\w.])8 (more )?param": "the parameters one more hidden neuron adds"}
+# Calls that would build an answer: the lesson's data preparation and split, or its layers.
+BUILDERS = {"train_test_split", "get_dummies", "dropna", "count_params"}
+LESSON_UNITS = {10, 3}  # Dense(10) and Dense(3): the lesson's hidden and output layers
 
 
-def gives_away(path) -> list[str]:
-    """What a Python file handed to students builds or states of the answers."""
-    text = path.read_text()
-    tree = ast.parse(text)
-    called = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-              for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    found = [f"calls {name}" for name in sorted(called & BUILDERS)]
-    found += [f"states {number} ({what})" for number, what in ANSWERS.items()
-              if re.search(rf"(?<![\w.]){number}(?![\w.])", text)]
-    return found
+def gives_away(text: str) -> list[str]:
+    """What Python code handed to students builds or states of the answers."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            units = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+            if name in BUILDERS or (name == "Dense" and units in LESSON_UNITS):
+                found.append(f"calls {name}" + (f"({units})" if name == "Dense" else ""))
+    found += [f"states {what}" for pattern, what in STATED.items() if re.search(pattern, text)]
+    return sorted(set(found))
+
+
+def python_handed_out() -> dict[str, str]:
+    """Every Python file students get: the release's own, and those in its course_tools.pyz."""
+    code = {path.name: path.read_text() for path in sorted(RELEASE.glob("*.py"))}
+    with zipfile.ZipFile(RELEASE / student_cli.TOOLS) as tools:
+        code.update({name: tools.read(name).decode() for name in tools.namelist() if name.endswith(".py")})
+    return code
 
 
 def test_nothing_students_receive_builds_or_states_an_answer():
-    handed_out = sorted(RELEASE.glob("*.py"))
-    assert handed_out, "the release hands out the visible tests' helpers"
-    assert {path.name: gives_away(path) for path in handed_out} == {path.name: [] for path in handed_out}
+    handed_out = python_handed_out()
+    assert "penguin_checks.py" in handed_out and "penguin_course/validate.py" in handed_out
+    assert {name: gives_away(text) for name, text in handed_out.items()} == {name: [] for name in handed_out}
     for name in NOTEBOOKS:
-        stated = [number for number in ANSWERS if re.search(rf"(?<![\w.]){number}(?![\w.])", notebook_text(RELEASE / name))]
-        assert not stated, f"{name} states {[ANSWERS[number] for number in stated]}"
+        stated = [what for pattern, what in STATED.items() if re.search(pattern, notebook_text(RELEASE / name))]
+        assert not stated, f"{name} states {stated}"
 
 
 def test_the_reference_answers_are_the_hidden_tests_own_and_would_be_found():
@@ -116,4 +127,6 @@ def test_the_reference_answers_are_the_hidden_tests_own_and_would_be_found():
     assert [path.name for path in hidden] == ["hidden_checks.py"]
     assert not list(RELEASE.glob("hidden_*")), "the hidden tests' files must never be released"
     # the check above can fail: the reference module builds the split and the network
-    assert {"calls train_test_split", "calls Dense"} <= set(gives_away(hidden[0]))
+    assert {"calls train_test_split", "calls get_dummies"} <= set(gives_away(hidden[0].read_text()))
+    network = '"""The network, with all 83 parameters."""\nkeras.layers.Dense(10)\nkeras.layers.Dense(3)\n'
+    assert gives_away(network) == ["calls Dense(10)", "calls Dense(3)", "states the parameters of the lesson's network"]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from penguin_course import uptodate
+from penguin_course import student_cli, uptodate
 from penguin_course.paths import ROOT
 
 # The other modules are imported once the command is known: `make grade` with nothing to do
@@ -43,10 +43,6 @@ def parser() -> argparse.ArgumentParser:
     add_grading_options(commands.add_parser("demo", help="grade the demo class of demo/submitted/"))
     commands.add_parser("feedback", help="write the feedback pages, CSVs and report from the gradebook "
                                          "(after grading by hand; runs no student code)")
-    checking = commands.add_parser("validate", help="run a notebook as the grader will and list the checks that fail")
-    checking.add_argument("notebook", type=Path)
-    checking.add_argument("--time-limit", type=float, default=uptodate.TIME_LIMIT,
-                          help="seconds the notebook may run (default: %(default)s)")
     commands.add_parser("exchange", help="create nbgrader's exchange and the students' setting for it")
     releasing = commands.add_parser("release-assignment", help="put release/ in the exchange for students to fetch")
     releasing.add_argument("--force", action="store_true", help="release again (students who fetched keep their copy)")
@@ -66,9 +62,7 @@ def parser() -> argparse.ArgumentParser:
     cleaning.add_argument("--force", action="store_true", help="remove the gradebook even if it holds hand grades")
     commands.add_parser("demo-submissions", help="rebuild the demo submissions from release/ and source/")
     commands.add_parser("dataset", help="rebuild the shipped penguins.csv from the palmerpenguins package")
-    from penguin_course import setup_check
-
-    setup_check.add_arguments(commands.add_parser("check", help="check that this machine is set up for the workshop"))
+    student_cli.add_commands(commands)  # check and validate: what students run, with course_tools.pyz
     return parser
 
 
@@ -81,15 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"nothing changed since the last run: {graded} students graded, their grades in grades.csv, "
                   "grades-by-test.csv and report.html (FORCE=1 grades them again)")
             return 0
-    # A student's commands, on any OS: they import nothing of grading's (no sandbox, fork or bubblewrap).
-    if args.command == "check":
-        from penguin_course import setup_check
-
-        return setup_check.run(args.assignment)
-    if args.command == "validate":
-        from penguin_course import validate
-
-        return validate.main(args.notebook, args.time_limit)
+    if args.command in ("check", "validate"):  # on any OS: nothing of grading's is imported
+        return student_cli.run(args)
     from penguin_course import collect, dataset, demo, exchange, grade, refresh, release, sandbox, system
     from penguin_course.assignments import UnknownAssignment
     from penguin_course.nbgrader_cli import NbgraderError

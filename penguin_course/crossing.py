@@ -573,7 +573,9 @@ KERNEL_MODULE = "_penguin_crossing"  # what the student's kernel calls this modu
 
 def bootstrap_code() -> str:
     """Kernel code that makes this module a module of the kernel's, binding no name of the student's."""
-    source = Path(__file__).read_text()
+    import inspect
+
+    source = inspect.getsource(sys.modules[__name__])  # also from a zip (the students' course_tools.pyz)
     return (f"(lambda sys, types: (sys.modules.__setitem__({KERNEL_MODULE!r}, types.ModuleType({KERNEL_MODULE!r})), "
             f"exec(compile({source!r}, 'crossing', 'exec'), sys.modules[{KERNEL_MODULE!r}].__dict__)))"
             "(__import__('sys'), __import__('types'))")

@@ -192,13 +192,14 @@ def validate(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path | Non
     return checks + unanswered(notebook), problem
 
 
-def main(path: Path, time_limit: float = TIME_LIMIT) -> int:
-    """Print the checks of the notebook at ``path``; 0 if every one passes, else 1."""
+def main(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path | None = None) -> int:
+    """Print the checks of the notebook at ``path`` (as handed out in ``release_dir``, or found in the
+    course's release/); 0 if every one passes, else 1."""
     if not path.is_file():
-        print(f"{path}: no such notebook (give the path of a .ipynb file: make validate NOTEBOOK=path)")
+        print(f"{path}: no such notebook (give the path of a .ipynb file)")
         return 2
     try:
-        checks, problem = validate(path, time_limit)
+        checks, problem = validate(path, time_limit, release_dir)
     except InvalidNotebook as error:
         print(f"{path}: {error}")
         return 1
