@@ -52,10 +52,17 @@ def test_the_students_environment_holds_no_instructors_tool(student_python):
     assert {"tensorflow-cpu", "keras", "jupyterlab", "nbgrader", "pydot"} <= installed
 
 
-def test_check_passes_on_the_students_environment(student_python, student_folder):
+def test_check_passes_on_the_students_environment_once_set_up(student_python, student_folder):
+    before = tools(student_python, student_folder, "check")
+    assert before.returncode == 1, before.stdout + before.stderr[-2000:]
+    failed = [line for line in before.stdout.splitlines() if line.startswith("  FAIL")]
+    assert len(failed) == 1 and "JupyterLab for students" in failed[0] and "course_tools.pyz setup" in failed[0]
+    assert tools(student_python, student_folder, "setup").returncode == 0
     run = tools(student_python, student_folder, "check")
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
-    assert "All 6 checks passed" in run.stdout and "at the versions of the course" in run.stdout
+    assert "All 7 checks passed" in run.stdout and "at the versions of the course" in run.stdout
+    listed = subprocess.run([student_python, "-m", "jupyter", "labextension", "list"], capture_output=True, text=True)
+    assert "@jupyter/nbgrader:formgrader" in listed.stdout + listed.stderr  # listed as disabled
 
 
 def test_validate_passes_a_solved_notebook_and_fails_an_untouched_one(student_python, student_folder):

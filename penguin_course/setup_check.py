@@ -16,6 +16,7 @@ import io
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -168,9 +169,51 @@ def jupyter_kernel() -> str:
     return f"JupyterLab {jupyterlab.__version__}, nbgrader {nbgrader.__version__}, a python3 kernel"
 
 
+# nbgrader's extensions for instructors, which a student's JupyterLab need not show (an empty
+# formgrader page, the Create Assignment toolbar): students keep the Assignment List and Validate.
+INSTRUCTOR_LAB_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
+                          "@jupyter/nbgrader:create-assignment"]
+INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"]
+
+
+def instructor_tools_shown() -> list[str]:
+    """nbgrader's instructor extensions that this environment's JupyterLab still shows."""
+    from jupyter_core.paths import jupyter_config_path
+    from jupyter_server.extension.config import ExtensionConfigManager
+    from jupyterlab_server.config import get_page_config
+
+    folders = [os.path.join(path, "labconfig") for path in jupyter_config_path()]
+    disabled = get_page_config(folders, "labextensions").get("disabledExtensions", [])
+    servers = ExtensionConfigManager(read_config_path=jupyter_config_path())
+    return ([plugin for plugin in INSTRUCTOR_LAB_PLUGINS if plugin not in disabled]
+            + [name for name in INSTRUCTOR_SERVER_EXTENSIONS if servers.enabled(name)])
+
+
+def students_jupyterlab() -> str:
+    shown = instructor_tools_shown()
+    if shown:
+        raise CheckFailed(f"JupyterLab shows nbgrader's tools for instructors ({', '.join(shown)}): run "
+                          "`python course_tools.pyz setup` once in this environment")
+    return "JupyterLab shows nbgrader's Assignment List and Validate, not the instructors' tools"
+
+
+def hide_instructor_tools() -> list[str]:
+    """Switch nbgrader's instructor extensions off in this environment (for every user of it);
+    the commands run, for the record."""
+    jupyter = [sys.executable, "-m", "jupyter"]
+    commands = [jupyter + ["labextension", action, "--level=sys_prefix", *INSTRUCTOR_LAB_PLUGINS]
+                for action in ("disable", "lock")]
+    commands += [jupyter + ["server", "extension", "disable", "--sys-prefix", name]
+                 for name in INSTRUCTOR_SERVER_EXTENSIONS]
+    for command in commands:
+        subprocess.run(command, check=True, capture_output=True)
+    return [" ".join(command[1:]) for command in commands]
+
+
 def run(assignment: Path = RELEASE, pins: str | None = None) -> int:
     """Run every check and print PASS or FAIL for each; 0 if all pass, else 1. ``pins``: the
-    requirements to check the packages against (default: the course's requirements.txt)."""
+    students' pinned packages to check the environment against (and the students' JupyterLab);
+    default: the course's requirements.txt (an instructor's machine)."""
     checks = [
         ("Python version", python_version),
         ("packages", lambda: package_versions(text=pins)),
@@ -178,7 +221,7 @@ def run(assignment: Path = RELEASE, pins: str | None = None) -> int:
         ("plot_model", plot_model_draws),
         ("dataset offline", dataset_offline(assignment.resolve())),
         ("Jupyter", jupyter_kernel),
-    ]
+    ] + ([("JupyterLab for students", students_jupyterlab)] if pins is not None else [])
     print("Checking this machine for the workshop:")
     failed = 0
     for title, check in checks:

@@ -7,6 +7,7 @@ pinned packages and the assignment as handed out into one file beside the notebo
 (``release.write_student_tools``). It runs with the environment's Python on any OS, from the
 folder of the notebooks:
 
+    python course_tools.pyz setup                              # once: JupyterLab for students
     python course_tools.pyz check                              # is this machine ready?
     python course_tools.pyz validate 3-test-performance.ipynb  # run it as the grader will
 
@@ -39,6 +40,8 @@ def add_commands(commands) -> None:
     checking = commands.add_parser("check", help="check that this machine is set up for the workshop")
     checking.add_argument("--assignment", type=Path, default=None,
                           help="the assignment folder holding penguins.csv (default: the one handed out with this)")
+    commands.add_parser("setup", help="once, in the students' environment: switch off nbgrader's instructor tools "
+                                      "in JupyterLab (formgrader, course list, Create Assignment)")
     validating = commands.add_parser("validate", help="run a notebook as the grader will and list the checks that fail")
     validating.add_argument("notebook", type=Path)
     validating.add_argument("--time-limit", type=float, default=TIME_LIMIT,
@@ -48,6 +51,16 @@ def add_commands(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the student's command in ``args`` (``check`` or ``validate``); its exit code."""
     archive = bundle()
+    if args.command == "setup":
+        if archive is None:  # an instructor's environment keeps formgrader
+            print(f"setup is for a students' environment: run it there as python {TOOLS} setup", file=sys.stderr)
+            return 2
+        from penguin_course import setup_check
+
+        for command in setup_check.hide_instructor_tools():
+            print(f"ran: {command}")
+        print("JupyterLab in this environment now shows nbgrader's Assignment List and Validate only")
+        return 0
     if args.command == "check":
         from penguin_course import setup_check
 
