@@ -94,3 +94,22 @@ def test_the_sharded_workflow_grades_each_share_then_merges_them_all():
     made = [word for job in (shard, merge) for step in job["steps"]
             for word in re.findall(r"\bmake ([a-z-]+)", step.get("run", ""))]
     assert made == ["sandbox", "grade", "merge"] and set(made) <= makefile_targets
+
+
+STUDENT_SETUP = ROOT / ".github" / "workflows" / "student-setup.yml"
+
+
+def test_the_student_setup_workflow_tries_a_students_laptop_on_each_system():
+    flow = yaml.safe_load(STUDENT_SETUP.read_text())
+    job = flow["jobs"]["laptop"]
+    assert job["strategy"]["matrix"]["os"] == ["ubuntu-latest", "windows-latest", "macos-latest"]
+    conda = next(step for step in job["steps"] if step.get("uses", "").startswith("conda-incubator/setup-miniconda"))
+    assert conda["with"]["environment-file"] == "environment.yml"
+    assert conda["with"]["activate-environment"] == yaml.safe_load((ROOT / "environment.yml").read_text())["name"]
+    commands = [step["run"] for step in job["steps"] if "run" in step]
+    tools = [re.search(r"python course_tools\.pyz (\w+)", command).group(1) for command in commands[1:]]
+    assert tools == ["setup", "check", "validate", "validate"]
+    assert commands[-1].lstrip().startswith("if python course_tools.pyz validate") and "exit 1" in commands[-1]
+    copied = re.findall(r"cp (?:-R )?(\S+)", commands[0])
+    assert copied and all((ROOT / path).exists() for path in copied), copied
+    assert (ROOT / "release" / "penguin-classification" / "course_tools.pyz").is_file()
