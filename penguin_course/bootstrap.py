@@ -20,7 +20,8 @@ from penguin_course.system import InstallFailed, SystemProgram, apt_install
 SUPPORTED = [(3, 11), (3, 12), (3, 13)]
 NOT_SUPPORTED = ("Python {found} cannot run the course's pinned packages: it needs Python 3.11, 3.12 or 3.13. "
                  "Run make PYTHON=/path/to/python3.12 (any of 3.11 to 3.13), or, with Python 3.10 or older, use "
-                 "conda: conda env create -f environment.yml (it brings its own Python)")
+                 "conda: conda env create -f environment.yml (it brings its own Python), then pip install -r "
+                 "requirements.txt in it")
 
 
 class BootstrapFailed(RuntimeError):
