@@ -184,7 +184,12 @@ def predicted_species(model, features, y_train) -> list[str]:
     ``y_train`` it was trained on, whatever order the student's one-hot columns have.
     """
     _, _, expected_y_train, _ = lesson_split()
-    columns = one_hot_species(y_train, true_species(expected_y_train), "y_train")
+    try:
+        columns = one_hot_species(y_train, true_species(expected_y_train), "y_train")
+    except AssertionError as error:
+        raise AssertionError(f"the model's outputs cannot be matched to species, as y_train is not the lesson's "
+                             f"split (train_test_split with test_size=0.2, random_state=0, stratify=target): "
+                             f"{error}") from None
     return [columns[i] for i in predict(model, features).argmax(axis=1)]
 
 

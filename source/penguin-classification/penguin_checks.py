@@ -1,8 +1,8 @@
 """Helpers for the tests in this assignment's notebooks. You do not need to read or change this file.
 
 The tests judge values, not spellings: a number counts whatever type it came in (a Python
-int or float, a NumPy number of any width, a 0-d array), a whole number may be written as
-12 or 12.0, and tables may be pandas DataFrames or NumPy arrays.
+int or float, a NumPy number of any width, a 0-d array, a number Keras computed), a whole
+number may be written as 12 or 12.0, and tables may be pandas DataFrames or NumPy arrays.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import operator
+import sys
 import warnings
 
 import numpy as np
@@ -40,7 +41,10 @@ def quiet():
 
 
 def _scalar(value):
-    """A 0-d NumPy array as the NumPy number it holds; anything else as it is."""
+    """A number Keras computed (a TensorFlow tensor) or a 0-d NumPy array as the NumPy number it
+    holds; anything else as it is."""
+    if type(value) is getattr(sys.modules.get("tensorflow.python.framework.ops"), "EagerTensor", None):
+        value = np.asarray(value.numpy())
     if isinstance(value, np.ndarray) and value.ndim == 0:
         return value[()]
     return value
