@@ -599,6 +599,15 @@ LIARS = {
                     __gt__ = lambda self, other: True
                 n_params = Count()
             """)}, {"test-n-params-type", "test-n-params"}),
+        "a function of the student's named like Keras's relu": (
+            {"build-model": code("""
+                def relu(x):
+                    return x
+                inputs = keras.Input(shape=(4,))
+                hidden_layer = keras.layers.Dense(10, activation=relu)(inputs)
+                output_layer = keras.layers.Dense(3, activation="softmax")(hidden_layer)
+                model = keras.Model(inputs=inputs, outputs=output_layer)
+            """)}, {"test-model-type", "test-model-layers", "test-model-parameters"}),
         "a Keras model subclass with a call of its own": (
             {"build-model": code("""
                 class Lesson(keras.Model):
