@@ -58,7 +58,7 @@ zip-collect: $(INSTALLED)  ## bring ARCHIVE=zip-or-folder of notebooks from a le
 release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in the Assignments tab (ASSIGNMENT=name)
 	$(BIN)/python -m penguin_course release-feedback $(ASSIGNMENT_OPTION)
 
-sandbox: $(INSTALLED)  ## install bubblewrap (apt; sudo unless root) and check that grading can sandbox here
+sandbox: $(INSTALLED)  ## install bubblewrap and Graphviz (apt; sudo unless root) and check that grading can sandbox here
 	$(BIN)/python -m penguin_course sandbox
 
 browser: $(INSTALLED)  ## install Chromium for the browser tests (apt; sudo unless root)
