@@ -96,8 +96,10 @@ def applies(requirement: Requirement, extras: frozenset[str], environment: dict[
 
 def asked(packages: tuple[str, ...] = STUDENT_PACKAGES) -> dict[str, set[str]]:
     """The packages ``packages`` need as installed in this environment: they and every package they
-    depend on, with the markers evaluated for this machine, each with the extras asked of it, by
-    canonical name (TensorFlow's build as tensorflow), without the installers' own packages."""
+    depend on, with the markers evaluated for a student's Linux machine with the students' Python
+    (3.11, whatever Python runs this: overrides is for Pythons before 3.12), each with the extras
+    asked of it, by canonical name (TensorFlow's build as tensorflow), without the installers' own."""
+    students_linux = marker_environment("linux")
     found: dict[str, set[str]] = {}
     seen: set[tuple[str, frozenset[str]]] = set()
     todo = [(name, frozenset()) for name in packages]
@@ -109,7 +111,7 @@ def asked(packages: tuple[str, ...] = STUDENT_PACKAGES) -> dict[str, set[str]]:
         found.setdefault(package(name), set()).update(extras)
         for line in installed(name).requires or []:
             requirement = Requirement(line)
-            if applies(requirement, extras):
+            if applies(requirement, extras, students_linux):
                 todo.append((requirement.name, frozenset(canonicalize_name(extra) for extra in requirement.extras)))
     return found
 
