@@ -102,7 +102,8 @@ def test_the_student_commands_import_only_the_students_packages(tmp_path):
               "from importlib import metadata\n"
               "found = metadata.packages_distributions()\n"
               # what setuptools vendors (jaraco, more_itertools) comes with the installers, not as packages
-              "ours = [m for m, module in list(sys.modules.items()) if '_vendor' not in str(getattr(module, '__file__', ''))]\n"
+              "ours = [m for m, module in list(sys.modules.items())\n"
+              "        if '_vendor' not in str(getattr(module, '__file__', None) or list(getattr(module, '__path__', [])))]\n"
               "print(json.dumps(sorted({d for m in ours for d in found.get(m.split('.')[0], [])})))\n")
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
