@@ -123,7 +123,8 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
 
     released = release.generate_all(root)
     assert released == [root / "release" / DAY2, root / "release" / ASSIGNMENT]
-    assert sorted(p.name for p in day2.release.iterdir()) == ["1-mean.ipynb", "2-scale.ipynb", "factor.txt"]
+    assert sorted(p.name for p in day2.release.iterdir()) == ["1-mean.ipynb", "2-scale.ipynb", "course_tools.pyz",
+                                                              "factor.txt"]
     released_text = "".join((day2.release / name).read_text() for name in day2.notebooks)
     assert "BEGIN SOLUTION" not in released_text and "sum(values) / len(values)" not in released_text
     assert "mean([2.5])" not in released_text and "mean([1, 2, 3]) == 2" in released_text

@@ -41,7 +41,8 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     for folder in ("source", "release", "penguin_course"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    for name in ("nbgrader_config.py", "environment.yml"):  # the students' pins go into course_tools.pyz
+        shutil.copy2(ROOT / name, root / name)
     (root / "autograded").mkdir()
     shutil.copytree(DEMO_SUBMISSIONS / STUDENT, root / "submitted" / STUDENT)
     code, output, _ = make_grade(root)

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,
-            refresh.NothingToRefresh, exchange.ExchangeError, collect.CollectError) as error:
+            refresh.NothingToRefresh, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

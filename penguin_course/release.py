@@ -12,6 +12,10 @@ from penguin_course.nbgrader_cli import nbgrader
 from penguin_course.paths import ROOT
 
 PACKAGE = Path(__file__).parent
+
+
+class ReleaseError(RuntimeError):
+    """The release cannot be written as it should be."""
 EPOCH = (1980, 1, 1, 0, 0, 0)  # every member's date in the bundle: the same inputs give the same bytes
 
 
@@ -50,6 +54,9 @@ def write_student_tools(folder: Path) -> Path:
     (environment.yml's), and the assignment's files as handed out, so that validate runs the tests
     as released and beside the given files, as the grader does. A zip application: no install."""
     target = folder / student_cli.TOOLS
+    if not environments.ENVIRONMENT_YML.is_file():
+        raise ReleaseError(f"{environments.ENVIRONMENT_YML} is missing: it is the students' environment, whose pins "
+                           f"{student_cli.TOOLS} checks their machines against")
     members = {"__main__.py": b"import sys\n\nfrom penguin_course.student_cli import main\n\nsys.exit(main())\n",
                f"{PACKAGE.name}/__init__.py": (PACKAGE / "__init__.py").read_bytes(),
                student_cli.PINS: "".join(f"{line}\n" for line in environments.pip_section()).encode()}

@@ -210,10 +210,11 @@ def hide_instructor_tools() -> list[str]:
     return [" ".join(command[1:]) for command in commands]
 
 
-def run(assignment: Path = RELEASE, pins: str | None = None) -> int:
+def run(assignment: Path = RELEASE, pins: str | None = None, dataset: bool = True) -> int:
     """Run every check and print PASS or FAIL for each; 0 if all pass, else 1. ``pins``: the
     students' pinned packages to check the environment against (and the students' JupyterLab);
-    default: the course's requirements.txt (an instructor's machine)."""
+    default: the course's requirements.txt (an instructor's machine). ``dataset``: whether the
+    assignment hands out the penguins dataset (another assignment may not)."""
     checks = [
         ("Python version", python_version),
         ("packages", lambda: package_versions(text=pins)),
@@ -222,6 +223,8 @@ def run(assignment: Path = RELEASE, pins: str | None = None) -> int:
         ("dataset offline", dataset_offline(assignment.resolve())),
         ("Jupyter", jupyter_kernel),
     ] + ([("JupyterLab for students", students_jupyterlab)] if pins is not None else [])
+    if not dataset:
+        checks = [check for check in checks if check[0] != "dataset offline"]
     print("Checking this machine for the workshop:")
     failed = 0
     for title, check in checks:

@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
             return setup_check.run(args.assignment or setup_check.RELEASE)
         with zipfile.ZipFile(archive) as contents:
             pins = contents.read(PINS).decode()
-        return setup_check.run(args.assignment or archive.parent, pins)
+            dataset = f"{HANDED_OUT}/penguins.csv" in contents.namelist()  # the lesson's dataset, if handed out
+        return setup_check.run(args.assignment or archive.parent, pins, dataset)
     from penguin_course import validate
 
     if archive is None:
