@@ -8,7 +8,7 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 # The course's tooling (penguin_course/) beside this file: the settings below use it.
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
-from penguin_course import feedback  # noqa: E402
+from penguin_course.outputs import feedback  # noqa: E402
 
 c.CourseDirectory.course_id = "intro-deep-learning"
 # The gradebook: gradebook.db here, or a database server that several graders share, e.g.
@@ -20,7 +20,7 @@ c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", "sqlite:///gradeboo
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
 # Notebooks downloaded from a learning platform (`make zip-collect`), one file per student and
-# notebook named <student id>_<notebook>.ipynb: see penguin_course/collect.py.
+# notebook named <student id>_<notebook>.ipynb: see penguin_course/exchanging/collect.py.
 c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/_]+\.ipynb)$"
 
 # Models that notebook 3 saves when an instructor runs it in source/ must never reach the
@@ -45,4 +45,4 @@ c.HTMLExporter.extra_template_basedirs = feedback.template_dirs()
 
 # nbgrader's own autograde (formgrader's Autograde button, `nbgrader autograde`) would run
 # student code outside the sandbox: it refuses and points to `make grade`.
-c.Autograde.exporter_class = "penguin_course.nbgrader_guard.RefuseAutograde"
+c.Autograde.exporter_class = "penguin_course.isolation.nbgrader_guard.RefuseAutograde"

@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from penguin_course import student_cli, uptodate
-from penguin_course.paths import ROOT
+from penguin_course.course import uptodate
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ROOT
+from penguin_course.students import student_cli
 
 # The other modules are imported once the command is known: `make grade` with nothing to do
 # answers before importing nbgrader, Jupyter and pandas (see uptodate).
@@ -68,8 +70,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    course = Course(ROOT)  # the course these commands work on: the folder this tooling lives in
     if args.command == "grade" and not args.force and not args.shard:
-        graded = uptodate.nothing_to_do(ROOT, args.submitted.resolve(), args.time_limit, args.sandboxed,
+        graded = uptodate.nothing_to_do(course, args.submitted.resolve(), args.time_limit, args.sandboxed,
                                         args.assignment)
         if graded:
             print(f"nothing changed since the last run: {graded} students graded, their grades in grades.csv, "
@@ -77,50 +80,57 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     if args.command in ("check", "validate"):  # on any OS: nothing of grading's is imported
         return student_cli.run(args)
-    from penguin_course import collect, dataset, demo, exchange, grade, refresh, release, sandbox, system
-    from penguin_course.assignments import UnknownAssignment
-    from penguin_course.nbgrader_cli import NbgraderError
+    from penguin_course.course.assignments import UnknownAssignment
+    from penguin_course.course.nbgrader_cli import NbgraderError
+    from penguin_course.course.paths import DEMO_SUBMISSIONS
+    from penguin_course.exchanging import collect, exchange
+    from penguin_course.grading import grade
+    from penguin_course.isolation import sandbox
+    from penguin_course.outputs import refresh
+    from penguin_course.preparing import demo, release
+    from penguin_course.setup import dataset, system
 
     options = lambda: dict(workers=args.workers, force=args.force, time_limit=args.time_limit,  # noqa: E731
                            sandboxed=args.sandboxed, assignment=args.assignment)
     try:
         if args.command == "release":
-            print(f"released to {', '.join(str(folder) for folder in release.generate_all(name=args.assignment))}")
+            print(f"released to {', '.join(str(folder) for folder in release.generate_all(course, name=args.assignment))}")
         elif args.command == "grade" and args.shard:
-            from penguin_course import shards
+            from penguin_course.grading import shards
 
-            bundle = shards.grade_shard(spec=args.shard, submitted_dir=args.submitted.resolve(), **options())
+            bundle = shards.grade_shard(course, spec=args.shard, submitted_dir=args.submitted.resolve(), **options())
             print(f"wrote {bundle}: bring it together with the others with make merge")
         elif args.command == "grade":
-            print(grade.summary(grade.grade_class(submitted_dir=args.submitted.resolve(), **options())).to_string())
+            table = grade.grade_class(course, submitted_dir=args.submitted.resolve(), **options())
+            print(grade.summary(table, course).to_string())
         elif args.command == "merge":
-            from penguin_course import shards
+            from penguin_course.grading import shards
 
-            print(grade.summary(shards.merge(bundles=args.bundles.resolve())).to_string())
+            print(grade.summary(shards.merge(course, bundles=args.bundles.resolve()), course).to_string())
         elif args.command == "demo":
-            print(grade.summary(grade.demo(**options())).to_string())
+            print(grade.summary(grade.demo(course, **options()), course).to_string())
         elif args.command == "feedback":
-            table = refresh.refresh()
+            table = refresh.refresh(course)
             waiting = (table["status"] == grade.MANUAL).sum()
             print(f"wrote feedback/, grades.csv, grades-by-test.csv and report.html for "
                   f"{table['student_id'].nunique()} students; {waiting} answers wait to be graded by hand")
         elif args.command == "exchange":
-            folder, config = exchange.create()
+            folder, config = exchange.create(course)
             print(f"the exchange is {folder}; students' Jupyter finds the course through {config}")
         elif args.command == "release-assignment":
-            names = exchange.release_assignment(force=args.force, name=args.assignment)
+            names = exchange.release_assignment(course, force=args.force, name=args.assignment)
             print(f"released {', '.join(names)}: students can fetch it in the Assignments tab")
         elif args.command == "collect":
-            collect.collect(name=args.assignment)
-            print(f"collected into {ROOT / 'submitted'}: {', '.join(grade.students(ROOT / 'submitted')) or 'nobody'}")
+            collect.collect(course, name=args.assignment)
+            print(f"collected into {course.submitted}: {', '.join(grade.students(course.submitted)) or 'nobody'}")
         elif args.command == "zip-collect":
-            found, skipped = collect.zip_collect(args.archive.resolve(), name=args.assignment)
+            found, skipped = collect.zip_collect(course, args.archive.resolve(), name=args.assignment)
             print(f"submitted/ now holds: {', '.join(found) or 'nobody'}")
             if skipped:
                 print(f"not collected, as not named <student id>_<notebook>.ipynb: {', '.join(skipped)}", file=sys.stderr)
                 return 1
         elif args.command == "release-feedback":
-            print(f"released the feedback of {', '.join(exchange.release_feedback(name=args.assignment))}: students "
+            print(f"released the feedback of {', '.join(exchange.release_feedback(course, name=args.assignment))}: students "
                   "fetch it in the "
                   "Assignments tab")
         elif args.command == "sandbox":
@@ -133,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "postgres":
             print(f"PostgreSQL's server: {system.ensure(system.POSTGRES)}")
         elif args.command == "clean":
-            print(f"removed {', '.join(grade.clean(force=args.force)) or 'nothing'}")
+            print(f"removed {', '.join(grade.clean(course, force=args.force)) or 'nothing'}")
         elif args.command == "demo-submissions":
-            print(f"wrote {demo.build()}")
+            print(f"wrote {demo.build(course, DEMO_SUBMISSIONS)}")
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,

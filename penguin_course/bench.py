@@ -35,17 +35,17 @@ from pathlib import Path
 import nbformat
 from nbconvert import PythonExporter
 
-from penguin_course import grade, shards
-from penguin_course import judge as judging
-from penguin_course.refresh import refresh
-from penguin_course.assignments import Assignment
-from penguin_course.autograde import StudentResult, grade_submission, load_config, record
-from penguin_course.notebooks import GRADING_ENV
-from penguin_course.notebooks import is_autograded_test, is_solution
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
+from penguin_course.course.directory import Course
+from penguin_course.course.notebooks import GRADING_ENV, is_autograded_test, is_solution
+from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
+from penguin_course.course.records import StudentResult
+from penguin_course.grading import grade, shards
+from penguin_course.grading.autograde import grade_submission, record
+from penguin_course.isolation import judge as judging
+from penguin_course.outputs.refresh import refresh
 
 
-def scratch_course(copies: int) -> Path:
+def scratch_course(copies: int) -> Course:
     root = Path(tempfile.mkdtemp(prefix="penguin-bench-"))
     shutil.copytree(ROOT / "source", root / "source")
     shutil.copy2(ROOT / "nbgrader_config.py", root)
@@ -53,7 +53,7 @@ def scratch_course(copies: int) -> Path:
     shutil.copytree(ROOT / "penguin_course", root / "penguin_course", ignore=shutil.ignore_patterns("__pycache__"))
     for index in range(copies):
         shutil.copytree(DEMO_SUBMISSIONS / "demo-complete", root / "submitted" / f"student-{index:02d}")
-    return root
+    return Course(root)
 
 
 def plain_scripts_seconds() -> float:
@@ -89,12 +89,12 @@ JUDGE = "tests, run in the judge"
 ASKING = "the kernel answering the judge (values, calls)"
 
 
-def breakdown(root: Path, result: StudentResult) -> dict[str, float]:
+def breakdown(course: Course, result: StudentResult) -> dict[str, float]:
     """Seconds per kind of cell, from the execution times nbclient records in each cell."""
     student, total = result.student, result.seconds
     spent: dict[str, float] = {"waiting for the sandbox and its imports (started ahead)": result.start_seconds}
     for name in NOTEBOOKS:
-        notebook = nbformat.read(root / "autograded" / student / ASSIGNMENT / name, as_version=4)
+        notebook = nbformat.read(course.autograded / student / ASSIGNMENT / name, as_version=4)
         for cell in notebook.cells:
             timing = cell.metadata.get("execution", {})
             if "judge.started" in timing:  # a test cell, run in the judge
@@ -127,54 +127,53 @@ def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int]]:
             seconds.append(time.perf_counter() - started)
             sizes.append(len(json.loads((bundle / shards.MANIFEST).read_text())["students"]))
             shutil.copytree(bundle, bundles / bundle.name)
-            shutil.rmtree(machine, ignore_errors=True)
+            shutil.rmtree(machine.root, ignore_errors=True)
         merged = scratch_course(copies)
         started = time.perf_counter()
         shards.merge(merged, bundles)
         merging = time.perf_counter() - started
-        shutil.rmtree(merged, ignore_errors=True)
+        shutil.rmtree(merged.root, ignore_errors=True)
     finally:
         shutil.rmtree(bundles, ignore_errors=True)
     return seconds, merging, sizes
 
 
 def run(copies: int, workers: int) -> None:
-    root = scratch_course(copies)
+    course = scratch_course(copies)
     try:
-        grade.grade_class(root, workers=1, force=True, console=None)  # warm up: gradebook, caches
+        grade.grade_class(course, workers=1, force=True, console=None)  # warm up: gradebook, caches
         print(f"Benchmark: {copies} copies of the reference solution, {os.cpu_count()} cores\n")
 
         scripts = plain_scripts_seconds()
 
-        config = load_config(root)
-        assignment = Assignment(root, ASSIGNMENT)  # the workshop's lesson, whose demo student is copied
+        assignment = course.assignment(ASSIGNMENT)  # the workshop's lesson, whose demo student is copied
         serial_started = time.perf_counter()
         parts = []
-        everyone = grade.students(root / "submitted")
+        everyone = grade.students(course.submitted)
         for index, student in enumerate(everyone):
             started = time.perf_counter()
-            result = grade_submission(assignment, root / "submitted", student, grade.TIME_LIMIT,
+            result = grade_submission(assignment, course.submitted, student, grade.TIME_LIMIT,
                                       more_to_come=index < len(everyone) - 1)
             executed = time.perf_counter()
-            record(assignment, result, config)
+            record(assignment, result)
             parts.append((result, executed - started, time.perf_counter() - executed))
         outputs_started = time.perf_counter()
-        refresh(root)  # once for the class: CSVs, feedback pages, report
+        refresh(course)  # once for the class: CSVs, feedback pages, report
         outputs = time.perf_counter() - outputs_started
         serial = time.perf_counter() - serial_started
         per_student = serial / copies
 
         result, executing, saving = parts[-1]
-        spent = breakdown(root, result)  # now: the parallel run below writes autograded/ again
+        spent = breakdown(course, result)  # now: the parallel run below writes autograded/ again
 
         parallel_started = time.perf_counter()
-        grade.grade_class(root, workers=workers, force=True)
+        grade.grade_class(course, workers=workers, force=True)
         parallel = time.perf_counter() - parallel_started
 
         shard_seconds, merge_seconds, shard_sizes = sharded(copies, workers)
 
         unchanged_started = time.perf_counter()  # as `make grade` runs it on a push that changed nothing
-        subprocess.run([sys.executable, "-m", "penguin_course", "grade"], cwd=root, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "penguin_course", "grade"], cwd=course.root, check=True, capture_output=True)
         unchanged = time.perf_counter() - unchanged_started
 
         print(f"(a) grading one student, serially:      {per_student:6.1f} s")
@@ -206,7 +205,7 @@ def run(copies: int, workers: int) -> None:
                 fixed + math.ceil(CLASS_SIZE / runners) * per_student + merging * CLASS_SIZE
             print(f"    {runners:2d} runner{'s' if runners > 1 else ' '}: {wall / 60:6.1f} min")
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(course.root, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

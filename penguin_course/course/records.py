@@ -1,0 +1,49 @@
+"""What a run found for one student's work for an assignment: the run record.
+
+The record (``grading.json`` in autograded/<student>/<assignment>/) keeps each notebook's status
+and each graded cell's score, status, message and the digest of its answer: the outputs read
+it beside the gradebook, and the next run tells from it what changed (see ``Course.read_run``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from penguin_course.course.submissions import INVALID, MISSING  # noqa: F401  (a notebook's statuses, too)
+
+PASSED, FAILED, ERROR, TIMEOUT, MANUAL = "passed", "failed", "error", "timeout", "needs manual grading"
+RUN_RECORD = "grading.json"
+
+
+@dataclass
+class CellResult:
+    grade_id: str
+    score: float
+    max_score: float
+    status: str
+    message: str = ""
+    answer: str = ""  # of an answer cell: a digest of what the student wrote, to tell whether it changed
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str = ""  # "" when it ran, else MISSING, INVALID, TIMEOUT or ERROR (the kernel died)
+    message: str = ""
+    cells: list[CellResult] = field(default_factory=list)
+
+
+@dataclass
+class StudentResult:
+    student: str
+    notebooks: list[NotebookResult]
+    seconds: float = 0.0
+    start_seconds: float = 0.0  # of that, starting the sandbox and importing the libraries
+    assignment: str = ""
+
+
+def result_from_dict(saved: dict, assignment: str) -> StudentResult:
+    """A StudentResult from its record's JSON (KeyError or TypeError if it is not one)."""
+    notebooks = [NotebookResult(n["name"], n["status"], n["message"], [CellResult(**c) for c in n["cells"]])
+                 for n in saved["notebooks"]]
+    return StudentResult(saved["student"], notebooks, saved["seconds"], assignment=assignment)

@@ -1,0 +1,114 @@
+"""Whether `make grade` has anything to do, decided with the standard library alone.
+
+Grading on every push pays a fixed cost per run: importing nbgrader, Jupyter and pandas,
+regenerating the release, writing every output again. When no submission, exercise or
+setting has changed since the last run, and the gradebook has not changed since the outputs
+were written from it (no grade given by hand since), none of that is needed: this module
+says so before anything heavy is imported, and `make grade` ends in a fraction of a second.
+
+Two stamps in autograded/ (generated, like everything there): the digest of the exercises
+the release was last generated from, and the digest of what the outputs were last written
+from (the gradebook file and every student's run record).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from penguin_course.course.assignments import Assignment, units
+from penguin_course.course.directory import DEFAULT_GRADEBOOK, Course
+
+TIME_LIMIT = 180  # seconds per notebook: the reference solution needs about 10 s
+RELEASE_STAMP = Path("autograded") / ".release-digest"
+OUTPUTS_STAMP = Path("autograded") / ".outputs-digest"
+
+
+def exercises_digest(course: Course, assignment: Assignment | None = None) -> str:
+    """A digest of an assignment's exercises (default: every assignment's) and the course's nbgrader settings."""
+    digest = hashlib.sha256()
+    source = assignment.source if assignment is not None else course.source
+    for path in [course.root / "nbgrader_config.py"] + sorted(p for p in source.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(course.root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool,
+                exercises: str | None = None) -> str:
+    """A digest of everything a student's grade for an assignment depends on: their files for it
+    (all of theirs if they have no folder for it), its exercises, the settings."""
+    exercises = exercises or exercises_digest(assignment.course, assignment)
+    digest = hashlib.sha256(f"{assignment.name} {time_limit} {sandboxed} {exercises}".encode())
+    folder = assignment.submitted(submitted_dir, student)
+    folder = folder if folder.is_dir() else submitted_dir / student
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def recorded_fingerprint(assignment: Assignment, student: str) -> str | None:
+    """The fingerprint of what the last run graded of ``student``'s work for ``assignment`` (autograde's run record)."""
+    try:
+        return json.loads(assignment.course.run_record(assignment, student).read_text())["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def local_gradebook(course: Course) -> Path | None:
+    """The SQLite file of the default gradebook; None for a gradebook elsewhere (a database server,
+    whose changes a file's date does not show: there every run writes the outputs again)."""
+    configured = os.environ.get("NBGRADER_DB_URL", DEFAULT_GRADEBOOK)
+    try:
+        default = DEFAULT_GRADEBOOK in (course.root / "nbgrader_config.py").read_text()
+    except OSError:
+        return None
+    return course.root / "gradebook.db" if configured == DEFAULT_GRADEBOOK and default else None
+
+
+def outputs_digest(course: Course) -> str | None:
+    """A digest of what the outputs are written from: the gradebook and every run record."""
+    gradebook = local_gradebook(course)
+    if gradebook is None or not gradebook.exists():
+        return None
+    status = gradebook.stat()
+    digest = hashlib.sha256(f"{status.st_mtime_ns} {status.st_size}".encode())
+    for record in course.run_records():
+        digest.update(str(record).encode() + b"\0" + record.read_bytes())
+    return digest.hexdigest()
+
+
+def read_stamp(course: Course, stamp: Path) -> str | None:
+    try:
+        return (course.root / stamp).read_text().strip()
+    except OSError:
+        return None
+
+
+def write_stamp(course: Course, stamp: Path, value: str | None) -> None:
+    if value is not None and (course.root / stamp).parent.is_dir():
+        (course.root / stamp).write_text(value + "\n")
+
+
+def release_is_current(course: Course) -> bool:
+    """Whether release/ and the gradebook's record of the assignments were made from the exercises as they are."""
+    gradebook = local_gradebook(course)
+    return (gradebook is not None and gradebook.exists() and all(a.release.is_dir() for a in course.assignments)
+            and read_stamp(course, RELEASE_STAMP) == exercises_digest(course))
+
+
+def nothing_to_do(course: Course, submitted_dir: Path, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
+                  assignment: str | None = None) -> int:
+    """How many students are graded and up to date (for ``assignment``, default every one), if
+    nothing at all needs doing; 0 otherwise."""
+    if not submitted_dir.is_dir() or not release_is_current(course):
+        return 0
+    chosen = [a for a in course.assignments if not assignment or a.name == assignment]
+    work = units(course, submitted_dir, chosen)
+    digests = {a.name: exercises_digest(course, a) for a in chosen}
+    if not work or any(recorded_fingerprint(a, student) != fingerprint(
+            a, submitted_dir, student, time_limit, sandboxed, digests[a.name]) for a, student in work):
+        return 0
+    current = outputs_digest(course)
+    return len({student for _, student in work}) if current is not None and read_stamp(root, OUTPUTS_STAMP) == current else 0

@@ -1,0 +1,318 @@
+"""Autograde one student's submission, the way ``nbgrader autograde`` does, in a worker process.
+
+nbgrader's autograder sanitizes each notebook (clears outputs, restores the test cells
+and the kernel from the gradebook), executes it and saves the scores to the gradebook,
+one student after another. Here the first two steps run in parallel workers, with
+nbgrader's own preprocessors, and only the saving (``record``) touches the gradebook,
+in the one process that writes it: SQLite takes one writer at a time.
+
+A notebook that cannot be graded does not stop the others: a missing or invalid file,
+a kernel that dies and a notebook that runs past its time limit each get a status, and
+the tests they did not run score 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import shutil
+import time
+import warnings
+from contextlib import nullcontext
+from datetime import datetime
+from fnmatch import fnmatch
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.api import MissingEntry
+from sqlalchemy.exc import SAWarning
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
+                                    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.utils import determine_grade, is_grade, is_solution, parse_utc
+from traitlets.config import Config
+
+from penguin_course.isolation import judge as judging
+from penguin_course.course.notebooks import GRADING_ENV, failure_message
+from penguin_course.course.assignments import Assignment
+from penguin_course.isolation.sandbox import Sandbox, spares
+from penguin_course.course.records import (ERROR, FAILED, INVALID, MANUAL, MISSING, PASSED, TIMEOUT, CellResult,
+                                           NotebookResult, StudentResult)
+from penguin_course.course.submissions import find_notebooks, read_notebook
+
+SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+TIDY = [IgnorePattern, ClearMetadataPreprocessor, LimitOutput]
+
+
+def resources_for(assignment: Assignment, student: str, name: str, folder: Path) -> dict:
+    return {"nbgrader": {"notebook": Path(name).stem, "assignment": assignment.name, "student": student,
+                         "db_url": assignment.course.db_url},
+            "metadata": {"path": str(folder)}}
+
+
+def prepare_folder(assignment: Assignment, submitted: Path, destination: Path, ignore: list[str]) -> None:
+    """autograded/<student>/<assignment>/: the student's other files, then the assignment's own
+    files from source/ over them (a student cannot change the dataset or the test helpers)."""
+    if destination.exists():
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True)
+    for folder in (submitted, assignment.source):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.is_file() and path.suffix != ".ipynb" and not any(fnmatch(path.name, p) for p in ignore):
+                shutil.copy2(path, destination / path.name)
+
+
+def forget_duplicates(notebook) -> None:
+    """DeduplicateIds empties the nbgrader metadata of a second copy of a cell, which
+    OverwriteCells' add_missing_cells then fails on (nbgrader 0.9.6): make the copy a plain cell."""
+    for cell in notebook.cells:
+        if "nbgrader" in cell.metadata and not cell.metadata.nbgrader:
+            del cell.metadata["nbgrader"]
+
+
+def stop_after(cells, index: int, status: str, message: str) -> None:
+    """Mark the test cells from ``index`` on as not run: an error output, so that they score 0."""
+    for cell in cells[index:]:
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            cell.outputs = [nbformat.v4.new_output("error", ename=status, evalue=message, traceback=[message])]
+
+
+def imported_modules(assignment: Assignment) -> list[str]:
+    """The modules the assignment's notebooks import (but its own): what a warm kernel imports ahead."""
+    modules = set()
+    for name in assignment.notebooks:
+        for cell in nbformat.read(assignment.source / name, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module)
+    helpers = set(assignment.helper_modules + assignment.hidden_modules)
+    return sorted(m for m in modules if m.split(".")[0] not in helpers) + ["ipykernel.kernelapp"]
+
+
+class JudgedExecute(judging.JudgeTests, Execute):
+    """nbgrader's executor, with the test cells judged outside the student's kernel."""
+
+
+def judge_modules(assignment: Assignment) -> list[str]:
+    """What the judge imports ahead, and may take from the kernel as a module: the exercises' imports."""
+    return [module for module in imported_modules(assignment) if not module.startswith("ipykernel")] \
+        + assignment.helper_modules + assignment.hidden_modules
+
+
+def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
+            sandbox: Sandbox | None, judge: judging.Judge | None, tests: dict[str, str] | None = None) -> tuple[str, str]:
+    """Run the notebook in place; ("", "") or the status and message of what stopped it."""
+    executor = JudgedExecute(config=config)
+    executor.judge, executor.tests = judge, tests
+    executor.interrupt_on_timeout = False  # a cell past the notebook's time limit ends the run
+    # The kernel's own log (e.g. its warning about TCP transport) is not the student's output.
+    # The tests' helpers are imported as the kernel starts, before any answer runs: whatever
+    # files the student's code writes later, the tests use the assignment's own.
+    executor.extra_arguments = [*executor.extra_arguments, "--IPKernelApp.log_level=ERROR",
+                                *(f"--IPKernelApp.exec_lines=import {module}" for module in helpers)]
+    if sandbox is not None:
+        executor.kernel_manager_class = sandbox.kernel_manager_class()
+    cell_timeout = executor.timeout or 10**6
+    executor.timeout_func = lambda cell: max(1, int(min(cell_timeout, deadline - time.monotonic())))
+    started = []
+    executor.on_cell_start = lambda cell, cell_index: started.append(cell_index)
+    try:
+        executor(notebook, resources)
+    except judging.JudgeFailed as error:
+        message = f"the judge of the tests failed ({error}): the tests from here on were not run"
+        stop_after(notebook.cells, started[-1] if started else 0, ERROR, message)
+        return ERROR, message
+    except CellTimeoutError:
+        message = "the notebook ran past its time limit"
+        stop_after(notebook.cells, started[-1], TIMEOUT, message)
+        return TIMEOUT, message
+    except DeadKernelError:
+        message = "the kernel died (the notebook crashed Python or ran out of memory)"
+        stop_after(notebook.cells, started[-1] if started else 0, ERROR, message)
+        return ERROR, message
+    finally:
+        executor.end_judging()
+    return "", ""
+
+
+def forgive_warnings(notebook) -> None:
+    """Drop stderr from test cells that raised no error: their asserts all held.
+
+    nbgrader scores any stderr output as a failure, so a warning that a correct
+    answer triggers while a test runs (a deprecation, a TensorFlow log line) would
+    cost its points; an error output still fails the test.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            if not any(output.output_type == "error" for output in cell.outputs):
+                cell.outputs = [output for output in cell.outputs
+                                if not (output.output_type == "stream" and output.name == "stderr")]
+
+
+def cell_status(cell, score: float | None, max_score: float) -> str:
+    if score is None:
+        return MANUAL
+    if score >= max_score:
+        return PASSED
+    errors = [output for output in cell.get("outputs", []) if output.output_type == "error"]
+    if errors and errors[0].ename == TIMEOUT:
+        return TIMEOUT
+    if errors and errors[0].ename in ("AssertionError", "CrossingRefused"):  # the answer's fault
+        return FAILED
+    return ERROR if cell.cell_type == "code" and not is_solution(cell) else FAILED
+
+
+def cell_results(notebook) -> list[CellResult]:
+    results = []
+    for cell in notebook.cells:
+        if is_grade(cell):
+            score, max_score = determine_grade(cell)
+            message = failure_message(cell) if cell.cell_type == "code" and not is_solution(cell) else ""
+            if score == 0 and is_solution(cell):
+                message = "no response"
+            answer = hashlib.sha256(cell.source.encode()).hexdigest() if is_solution(cell) else ""
+            results.append(CellResult(cell.metadata.nbgrader.grade_id, float(score or 0), max_score,
+                                      cell_status(cell, score, max_score), message, answer))
+    return results
+
+
+def grade_notebook(assignment: Assignment, student: str, submitted, folder: Path, config: Config,
+                   time_limit: float, sandbox: Sandbox | None, judge: judging.Judge | None) -> NotebookResult:
+    result = NotebookResult(submitted.expected)
+    if submitted.path is None:
+        result.status, result.message = MISSING, submitted.note
+        return result
+    try:
+        notebook = read_notebook(submitted.path)
+        resources = resources_for(assignment, student, submitted.expected, folder)
+        for preprocessor in SANITIZE:
+            notebook, resources = preprocessor(config=config)(notebook, resources)
+            if preprocessor is DeduplicateIds:
+                forget_duplicates(notebook)
+        notebook = nbformat.from_dict(notebook)  # cells that OverwriteCells added back are plain dicts
+    except Exception as error:  # a notebook nbgrader cannot make sense of is recorded, not fatal
+        result.status, result.message = INVALID, str(error).splitlines()[0] if str(error) else type(error).__name__
+        return result
+    if sandbox is not None:
+        # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
+        resources["metadata"]["path"] = str(sandbox.fill(folder))
+    # The tests the judge runs are the instructor's, by grade id, whatever the submitted cells say.
+    tests = judging.test_sources(nbformat.read(assignment.source / submitted.expected, as_version=4))
+    result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
+                                            assignment.helper_modules, sandbox, judge, tests)
+    if submitted.note and not result.message:
+        result.message = submitted.note
+    forgive_warnings(notebook)
+    for preprocessor in TIDY:  # called, not .preprocess(): a preprocessor that is not enabled does nothing
+        notebook, resources = preprocessor(config=config)(notebook, resources)
+    nbformat.write(notebook, folder / submitted.expected)
+    result.cells = cell_results(notebook)
+    return result
+
+
+def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float,
+                     sandboxed: bool = True, more_to_come: bool = True) -> StudentResult:
+    """Sanitize and execute every notebook of ``student``'s work for ``assignment``, in a sandbox
+    unless ``sandboxed`` is False (then with the grader's own rights); writes autograded/, not
+    the gradebook. If ``more_to_come``, the next student's sandbox starts meanwhile."""
+    started = time.monotonic()
+    config = assignment.course.config
+    submitted = assignment.submitted(submitted_dir, student)
+    folder = assignment.autograded(student)
+    prepare_folder(assignment, submitted, folder, assignment.course.ignored())
+    if not sandboxed:
+        os.environ.update(GRADING_ENV)  # inherited by the kernels, with the rest of the grader's environment
+    given = assignment.given_files
+    context = spares().take(GRADING_ENV, given, imported_modules(assignment)) if sandboxed else nullcontext()
+    # The tests run in a judge of their own, which this process keeps for the students it grades next.
+    judge = judging.shared(given + assignment.hidden_files, judge_modules(assignment), sandboxed, GRADING_ENV)
+    with context as sandbox:
+        if sandbox is not None and more_to_come:
+            sandbox.ready()  # this student's imports done before the next student's sandbox starts its own
+            spares().prepare()
+        results = [grade_notebook(assignment, student, notebook, folder, config, time_limit, sandbox, judge)
+                   for notebook in find_notebooks(submitted, assignment.notebooks)]
+        start_seconds = sandbox.start_seconds if sandbox is not None else 0.0
+    return StudentResult(student, results, time.monotonic() - started, start_seconds, assignment.name)
+
+
+def record(assignment: Assignment, result: StudentResult, previous: StudentResult | None = None) -> None:
+    """Save one student's scores to the gradebook, as nbgrader's autograder does; but an answer
+    graded by hand that is the same as in the ``previous`` run keeps its grade and comment and
+    is not put back in the queue for grading by hand (nbgrader would put it back)."""
+    folder = assignment.autograded(result.student)
+    with assignment.course.gradebook() as gradebook, warnings.catch_warnings():
+        # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
+        warnings.simplefilter("ignore", SAWarning)
+        gradebook.update_or_create_student(result.student)
+        # when it was submitted, as nbgrader's autograde records it: formgrader compares it with
+        # the submission's, and late penalties are counted from it
+        gradebook.update_or_create_submission(assignment.name, result.student, timestamp=submitted_at(folder))
+    for notebook_result in result.notebooks:
+        path = folder / notebook_result.name
+        if notebook_result.status in (MISSING, INVALID) or not path.exists():
+            zero_notebook(assignment, result.student, notebook_result.name)
+            continue
+        notebook = nbformat.read(path, as_version=4)
+        resources = resources_for(assignment, result.student, notebook_result.name, folder)
+        for preprocessor in (SaveAutoGrades, AssignLatePenalties):
+            notebook, resources = preprocessor(config=assignment.course.config)(notebook, resources)
+    keep_hand_grades(assignment, result, previous)
+
+
+def submitted_at(folder: Path) -> datetime | None:
+    """The time in the submission's timestamp.txt (the exchange writes it), if any and readable."""
+    try:
+        return parse_utc((folder / "timestamp.txt").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def unchanged_answers(result: StudentResult, previous: StudentResult | None) -> set[tuple[str, str]]:
+    """(notebook, grade_id) of the answers that are the same as in the previous run."""
+    if previous is None:
+        return set()
+    before = {(n.name, c.grade_id): c.answer for n in previous.notebooks for c in n.cells if c.answer}
+    return {(n.name, c.grade_id) for n in result.notebooks for c in n.cells
+            if c.answer and before.get((n.name, c.grade_id)) == c.answer}
+
+
+def keep_hand_grades(assignment: Assignment, result: StudentResult, previous: StudentResult | None) -> None:
+    unchanged = unchanged_answers(result, previous)
+    if not unchanged:
+        return
+    with assignment.course.gradebook() as gradebook:
+        for name, cell in unchanged:
+            try:
+                grade = gradebook.find_grade(cell, Path(name).stem, assignment.name, result.student)
+            except MissingEntry:
+                continue
+            if grade.manual_score is not None:
+                grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
+def zero_notebook(assignment: Assignment, student: str, name: str) -> None:
+    """A notebook that could not be graded scores 0 on every cell, as nbgrader scores a missing one."""
+    with assignment.course.gradebook() as gradebook:
+        try:
+            submission = gradebook.find_submission_notebook(Path(name).stem, assignment.name, student)
+        except MissingEntry:
+            return
+        for grade in submission.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+        gradebook.db.commit()

@@ -1,0 +1,453 @@
+"""Run a student's kernel in a sandbox: bubblewrap (Linux namespaces) plus resource limits.
+
+nbgrader runs student code with all the grader's rights: it could rewrite source/, the
+gradebook or another student's results, read the hidden tests, print CI's secrets. Here
+each student's kernel starts inside ``bwrap`` and sees only:
+
+- the system's programs and libraries, Python and the course's virtual environment, read-only;
+- one scratch folder of its own (a copy of the assignment's files), read-write;
+- a private /tmp, /proc and /dev, no network (loopback only), a clean environment.
+
+It runs as an unprivileged user with limits on memory, processes and file size. The
+kernel talks to the grader over ZeroMQ's ``ipc`` transport (Unix sockets in the
+scratch folder), as TCP cannot cross the network namespace.
+
+Why not a separate user alone: it would still see every file readable by others.
+Why not Docker: not installed on every runner, and it needs a daemon with root rights.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import multiprocessing.util
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager
+
+from penguin_course.isolation import warm_kernel
+
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap; Fedora: sudo dnf install bubblewrap), "
+                "or grade without a sandbox with SANDBOX=off (make) or --no-sandbox: student code then runs "
+                "with all your rights")
+# A uid no account uses, one per grading worker, so that the process limit of one
+# student's kernel does not count another's (Linux counts processes per user).
+SANDBOX_UID_BASE = 1_900_000_000
+WARM_KERNEL = Path(warm_kernel.__file__).resolve()  # the zygote's program, and its launcher's
+# Files of /etc that programs in the sandbox read: the dynamic linker's cache, time zone, fonts, users.
+ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "passwd", "group",
+             "nsswitch.conf", "mime.types"]
+
+
+def process_statuses() -> dict[int, dict[str, str]]:
+    """Every process on this machine that can still be read: pid -> the fields of /proc/<pid>/status."""
+    statuses = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                status = Path(entry.path, "status").read_text()
+            except OSError:  # it ended meanwhile
+                continue
+            statuses[int(entry.name)] = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return statuses
+
+
+def namespace_members(namespace: str) -> dict[int, int]:
+    """The processes in PID namespace ``namespace``: their pid here and their pid inside."""
+    members = {}
+    for pid, fields in process_statuses().items():
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") != namespace:
+                continue
+        except OSError:
+            continue
+        members[pid] = int(fields["NSpid"].split()[-1])
+    return members
+
+
+def processes_of(uid: int) -> list[int]:
+    """The processes whose real user is ``uid`` (zombies too: they count against its limit until reaped)."""
+    return [pid for pid, fields in process_statuses().items() if int(fields["Uid"].split()[0]) == uid]
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 6 * 2**30  # address space per process: a TensorFlow kernel needs ~3 GiB
+    processes: int = 256  # processes and threads of the sandbox's user: TensorFlow starts ~60
+    file_bytes: int = 2**30  # largest file it may write
+    tmp_bytes: int = 512 * 2**20  # its private /tmp lives in memory
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def folders_above(path: str, made: set[str]) -> list[str]:
+    """bwrap arguments making the folders above mount point ``path`` that are not ``made`` yet, open
+    to the sandbox's user (bwrap would make them private, 0700)."""
+    args = []
+    for parent in reversed(Path(path).parents[:-1]):
+        if str(parent) not in made:
+            args += ["--perms", "0755", "--dir", str(parent)]
+            made.add(str(parent))
+    return args
+
+
+def system_binds(made: set[str]) -> list[str]:
+    """Read-only views of the system: /usr (with /bin, /lib… as on this machine), the /etc files
+    programs need, Python and the virtual environment the grader runs in."""
+    args = ["--ro-bind", "/usr", "/usr", "--perms", "0755", "--dir", "/etc"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for name in ETC_FILES:
+        if os.path.exists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    for prefix in sorted({os.path.realpath(sys.base_prefix), sys.base_prefix, sys.prefix}):
+        if not prefix.startswith("/usr/"):
+            args += folders_above(prefix, made) + ["--ro-bind", prefix, prefix]
+    return args
+
+
+def kernel_environment(home: Path, extra: dict[str, str]) -> dict[str, str]:
+    """All the kernel sees of environment variables: nothing of the grader's (tokens, CI secrets)."""
+    return {"PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
+            "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1", **extra}
+
+
+def matplotlib_font_cache() -> list[Path]:
+    """The grader's matplotlib font list: without it each kernel spends seconds rebuilding it."""
+    import matplotlib
+
+    cache = Path(matplotlib.get_cachedir())
+    if not list(cache.glob("fontlist-*.json")):
+        import matplotlib.font_manager  # noqa: F401  builds it
+    return list(cache.glob("fontlist-*.json"))
+
+
+def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str, str],
+            limits: Limits, uid: int, read_only: dict[Path, Path] | None = None) -> list[str]:
+    """The command line that runs ``kernel_argv`` sandboxed, with ``workdir`` as its cwd, and
+    ``read_only``'s files (of the scratch folder) at their destinations, unchangeable."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    as_root = os.geteuid() == 0
+    args = [bwrap, "--die-with-parent", "--new-session",
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if as_root:
+        # No user namespace: the kernel must be a real unprivileged user for the process
+        # limit to hold (root's processes are never counted). setpriv drops to it inside.
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        args += ["--unshare-user"]
+    # /tmp first: a virtual environment or scratch folder under /tmp is mounted on top of it
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    made = {"/tmp", "/usr", "/etc"}
+    args += system_binds(made)
+    args += folders_above(str(scratch), made) + ["--bind", str(scratch), str(scratch)]
+    for source, destination in (read_only or {}).items():
+        args += ["--ro-bind", str(source), str(destination)]
+    args += ["--chdir", str(workdir),
+             "--hostname", "sandbox", "--clearenv"]
+    for name, value in kernel_environment(scratch / "home", env).items():
+        args += ["--setenv", name, value]
+    args.append("--")
+    if as_root:
+        args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    # Limits are set inside the sandbox: set outside, a user namespace would count every
+    # process of the grader's user against them.
+    args += ["prlimit", f"--as={limits.memory_bytes}", f"--nproc={limits.processes}",
+             f"--fsize={limits.file_bytes}", "--core=0", "--"]
+    return args + kernel_argv
+
+
+class Sandbox:
+    """One student's sandbox: a scratch folder, and a zygote that forks each notebook's kernel.
+
+    The sandbox starts once per student (with the zygote, which imports ``warm_modules``);
+    each notebook then runs in a kernel forked from the zygote, in the working folder
+    refilled for it, with a home of its own, after every process of the notebook before
+    it has ended. The assignment's ``given`` files (the dataset, the test helpers) are in
+    the working folder read-only.
+    """
+
+    uid_base = SANDBOX_UID_BASE
+    # The other uid of a grading process's kernels (see Spares): above the judge's.
+    second_uid_offset = 2**23
+
+    def __init__(self, limits: Limits = Limits(), env: dict[str, str] | None = None,
+                 given: list[Path] = (), warm_modules: list[str] = (), second_uid: bool = False):
+        self.limits = limits
+        self.env = env or {}
+        self.warm_modules = list(warm_modules)
+        self.uid = self.uid_base + os.getpid() + (self.second_uid_offset if second_uid else 0)
+        self.scratch = Path(tempfile.mkdtemp(prefix="penguin-sandbox-"))
+        os.chmod(self.scratch, 0o755)
+        self.runtime = self.make("runtime")
+        self.workdir = self.make("work")
+        self.home = self.scratch / "home"
+        self.given = self.scratch / "given"
+        self.given.mkdir()
+        for path in given:
+            shutil.copy(path, self.given / path.name)
+            os.chmod(self.given / path.name, 0o444)
+            (self.workdir / path.name).touch()  # where bwrap mounts it
+        self.notebooks = 0
+        self.start_seconds = 0.0
+        self.zygote: subprocess.Popen | None = None
+        self.namespace = ""  # the zygote's PID namespace
+        self.launchers: list[subprocess.Popen] = []  # what jupyter_client started for each kernel
+
+    def make(self, name: str) -> Path:
+        folder = self.scratch / name
+        folder.mkdir()
+        self.give(folder)
+        return folder
+
+    def give(self, path: Path) -> None:
+        """Make ``path`` (in the scratch folder) the sandbox user's, so its kernel can write there."""
+        if os.geteuid() == 0:
+            os.chown(path, self.uid, self.uid)
+            for folder, _, files in os.walk(path):
+                os.chown(folder, self.uid, self.uid)
+                for name in files:
+                    os.chown(os.path.join(folder, name), self.uid, self.uid)
+
+    def given_files(self) -> dict[Path, Path]:
+        """The given files, mounted read-only in the working folder."""
+        return {self.given / path.name: self.workdir / path.name for path in self.given.iterdir()}
+
+    def read_only(self) -> dict[Path, Path]:
+        """The given files, and the zygote's program: what the sandbox sees but cannot change."""
+        return {**self.given_files(), WARM_KERNEL: self.program}
+
+    def fresh_home(self) -> None:
+        """An empty home folder, but for matplotlib's font list (rebuilding it takes seconds)."""
+        if self.home.exists():
+            shutil.rmtree(self.home)
+        cache = self.home / ".cache" / "matplotlib"
+        cache.mkdir(parents=True)
+        for path in matplotlib_font_cache():
+            shutil.copy(path, cache / path.name)
+        self.give(self.home)
+
+    @property
+    def program(self) -> Path:
+        """Where the sandbox sees ``warm_kernel``'s file: run by its path, so that `ps` shows what runs."""
+        return self.scratch / "lib" / WARM_KERNEL.name
+
+    def zygote_argv(self) -> list[str]:
+        """The program that starts in the sandbox, prints {"ready": pid} and forks on request."""
+        self.program.parent.mkdir(exist_ok=True)
+        self.program.touch()  # where bwrap mounts it
+        return [sys.executable, str(self.program), "serve", str(self.runtime / "zygote"), *self.warm_modules]
+
+    def start(self) -> None:
+        """Start the sandbox and its zygote; return once the zygote has imported its modules."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the sandbox and its zygote, which goes on importing its modules in the background."""
+        self.fresh_home()
+        argv = command(self.scratch, self.scratch, self.zygote_argv(), self.env, self.limits, self.uid,
+                       self.read_only())
+        self.zygote = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+
+    def wait_ready(self) -> None:
+        """Wait until the zygote has imported its modules (``start_seconds``: how long that was waited for)."""
+        started = time.monotonic()
+        ready, _, _ = select.select([self.zygote.stdout], [], [], 600)
+        line = self.zygote.stdout.readline() if ready else b""
+        if not line:
+            raise SandboxUnavailable(f"the sandbox did not start (bwrap exit code {self.zygote.poll()})")
+        self.zygote_pid = json.loads(line)["ready"]  # as seen inside
+        init = int(Path(f"/proc/{self.zygote.pid}/task/{self.zygote.pid}/children").read_text().split()[0])
+        self.namespace = os.readlink(f"/proc/{init}/ns/pid")
+        self.start_seconds = time.monotonic() - started
+
+    def ready(self) -> None:
+        """Start the sandbox, or wait for it if it was launched ahead, until its zygote is ready."""
+        if self.zygote is None:
+            self.launch()
+        if not self.namespace:
+            self.wait_ready()
+
+    def fill(self, files_from: Path) -> Path:
+        """The working folder, emptied of the last notebook's files and processes and refilled
+        with ``files_from``'s files (but notebooks) around the given ones; its path."""
+        self.end_kernels()
+        if self.namespace:
+            self.fresh_home()
+        else:
+            self.ready()
+        given = {path.name for path in self.given.iterdir()}
+        for path in self.workdir.iterdir():
+            if path.name not in given:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        for path in files_from.iterdir():
+            if path.name not in given and path.suffix != ".ipynb" and path.is_file():
+                shutil.copy2(path, self.workdir / path.name)
+        self.give(self.workdir)
+        self.notebooks += 1
+        return self.workdir
+
+    def end_kernels(self) -> None:
+        """Wait until the kernels started here, and every process they started, are gone.
+
+        nbclient returns once the kernel has said goodbye, which can be before it has exited;
+        and what it forked (a fork bomb, say) lives on unless killed: it would still count
+        against the next kernel's process limit. Only the zygote is left.
+        """
+        for launcher in self.launchers:
+            try:
+                launcher.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                launcher.kill()  # the zygote kills the kernel when its launcher goes
+                launcher.wait()
+        self.launchers.clear()
+        if not self.namespace:
+            return
+        started = time.monotonic()
+        while (left := [pid for pid, inside in namespace_members(self.namespace).items()
+                        if inside not in (1, self.zygote_pid)]) and time.monotonic() < started + 10:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+
+    def kernel_manager_class(self) -> type[AsyncKernelManager]:
+        """A kernel manager class whose kernels the zygote forks (nbclient wants a class)."""
+        sandbox = self
+
+        class SandboxedKernelManager(AsyncKernelManager):
+            def __init__(self, **kwargs):
+                name = f"kernel-{sandbox.notebooks}"
+                super().__init__(transport="ipc", ip=str(sandbox.runtime / name),
+                                 connection_file=str(sandbox.runtime / f"{name}.json"), **kwargs)
+
+            def write_connection_file(self, **kwargs):
+                super().write_connection_file(**kwargs)
+                sandbox.give(Path(self.connection_file))  # written private to the grader's user
+
+            async def _async_launch_kernel(self, kernel_cmd, **kw):
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+                sandbox.launchers.append(self.provisioner.process)
+
+            def format_kernel_cmd(self, extra_arguments=None):
+                argv = super().format_kernel_cmd(extra_arguments)
+                kernel_arguments = argv[argv.index("ipykernel_launcher") + 1:]
+                return [sys.executable, "-I", str(WARM_KERNEL), "launch",
+                        str(sandbox.runtime / "zygote"), str(sandbox.workdir), str(sandbox.home), *kernel_arguments]
+
+        return SandboxedKernelManager
+
+    def close(self) -> None:
+        self.end_kernels()
+        if self.zygote is not None:
+            self.zygote.kill()  # --die-with-parent: the sandbox goes with it
+            self.zygote.wait()
+            if os.geteuid() == 0:  # a sandbox of the next student's starts with this uid: wait for this one's end
+                started = time.monotonic()
+                while processes_of(self.uid) and time.monotonic() < started + 10:
+                    time.sleep(0.02)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Spares:
+    """The next student's sandbox, started while this one's is graded: its zygote's imports (seconds
+    of one core's time) then overlap the grading, where a core is often idle.
+
+    A spare has never run student code, so it is the sandbox the next student would get anyway.
+    It runs as the grading process's other uid (sandboxes alternate between two): a student's
+    kernel cannot reach it, and cannot use up its process limit, which Linux counts per uid.
+    """
+
+    def __init__(self):
+        self.spare: Sandbox | None = None
+        self.key: tuple = ()
+        self.second_uid = False
+
+    def new(self, key: tuple) -> Sandbox:
+        self.second_uid = not self.second_uid
+        env, given, warm_modules = key
+        return Sandbox(env=dict(env), given=list(given), warm_modules=list(warm_modules), second_uid=self.second_uid)
+
+    def take(self, env: dict[str, str], given: list[Path], warm_modules: list[str]) -> Sandbox:
+        """A sandbox for these settings: the spare if it was started for them, else a new one."""
+        key = (tuple(sorted(env.items())), tuple(given), tuple(warm_modules))
+        spare, self.spare = self.spare, None
+        if spare is not None and self.key == key and spare.zygote is not None and spare.zygote.poll() is None:
+            return spare
+        if spare is not None:
+            spare.close()
+        self.key = key
+        return self.new(key)
+
+    def prepare(self) -> None:
+        """Start the next sandbox (with the settings last taken) in the background."""
+        if self.spare is None and self.key:
+            self.spare = self.new(self.key)
+            try:
+                self.spare.launch()
+            except OSError:  # the next student then starts one as usual
+                self.spare.close()
+                self.spare = None
+
+    def close(self) -> None:
+        if self.spare is not None:
+            self.spare.close()
+            self.spare = None
+
+
+_spares: Spares | None = None
+
+
+def spares() -> Spares:
+    """This process's spare sandboxes, closed when it exits (a pool worker skips atexit)."""
+    global _spares
+    if _spares is None:
+        _spares = Spares()
+        atexit.register(_spares.close)
+        multiprocessing.util.Finalize(_spares, _spares.close, exitpriority=10)
+    return _spares
+
+
+def check() -> None:
+    """Raise SandboxUnavailable, saying why, unless a sandboxed Python runs here."""
+    if bwrap_path() is None:
+        raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    with Sandbox() as sandbox:
+        argv = command(sandbox.scratch, sandbox.workdir, [sys.executable, "-c", "print('ok')"], {},
+                       sandbox.limits, sandbox.uid)
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if run.returncode != 0 or run.stdout.strip() != "ok":
+        detail = (run.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here ({detail}); on Ubuntu 24.04 and later, "
+                                 "unprivileged user namespaces may need "
+                                 "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`; or "
+                                 "grade without a sandbox with SANDBOX=off (make) or --no-sandbox")

@@ -1,0 +1,135 @@
+"""Every output from the gradebook: `make feedback`, and the last step of `make grade`.
+
+The gradebook is the one record of scores: autograded tests and answers graded by hand in
+formgrader are both there. From it, and from what each grading run found (why a notebook
+could not be graded, which test timed out), this writes:
+
+- grades-by-test.csv: one row per assignment, student, notebook and graded cell, with a status;
+- grades.csv: ``nbgrader export``, one row per student;
+- feedback/<student>/<assignment>/*.html: nbgrader's ``generate_feedback``, as configured in
+  nbgrader_config.py (no hidden test; hand grades, comments and what still waits);
+- report.html.
+
+It runs no student code and takes seconds, so it can follow every session of grading by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+from nbgrader.api import MissingEntry
+
+from penguin_course.course import uptodate
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.directory import Course
+from penguin_course.course.nbgrader_cli import nbgrader
+from penguin_course.course.notebooks import graded_cells
+from penguin_course.course.records import FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult
+from penguin_course.outputs import report
+from penguin_course.outputs.feedback import write_not_graded
+
+BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status"]
+HAND_GRADED = "graded by hand"
+
+
+class NothingToRefresh(RuntimeError):
+    pass
+
+
+def course_cells(assignment: Assignment) -> list[tuple[str, str, float, bool]]:
+    """(notebook, grade_id, points, autograded?) of every graded cell of the assignment's notebooks."""
+    return graded_cells(assignment.source, assignment.notebooks)
+
+
+def status_of(grade, run_status: str | None) -> str:
+    """The status of a graded cell: the gradebook's word on hand grading first, then what the run found."""
+    if grade.needs_manual_grade:
+        return MANUAL
+    if grade.manual_score is not None:
+        return HAND_GRADED
+    if run_status and run_status != MANUAL:
+        return run_status
+    return PASSED if (grade.score or 0) >= grade.max_score else FAILED
+
+
+def by_test(assignment: Assignment, runs: dict[str, StudentResult]) -> list[tuple]:
+    """grades-by-test's rows for one assignment: the score of every graded cell of every submission
+    of it in the gradebook."""
+    cells = course_cells(assignment)
+    rows = []
+    with assignment.course.gradebook() as gradebook:
+        try:
+            submissions = gradebook.find_assignment(assignment.name).submissions
+        except MissingEntry:
+            submissions = []
+        for submission in sorted(submissions, key=lambda submission: submission.student_id):
+            student = submission.student_id
+            run = runs.get(student)
+            run_statuses = {(n.name, c.grade_id): c.status for n in run.notebooks for c in n.cells} if run else {}
+            grades = {(f"{notebook.name}.ipynb", grade.name): grade
+                      for notebook in submission.notebooks for grade in notebook.grades}
+            for name, cell, points, _ in cells:
+                grade = grades.get((name, cell))
+                if grade is None:  # a cell added to the exercises after this student was graded
+                    rows.append((assignment.name, student, name, cell, 0.0, points, "not graded yet"))
+                    continue
+                rows.append((assignment.name, student, name, cell, float(grade.score or 0), float(grade.max_score),
+                             status_of(grade, run_statuses.get((name, cell)))))
+    return rows
+
+
+def notebook_statuses(runs: dict[str, StudentResult]) -> pd.DataFrame:
+    """Each notebook's status ("" if it ran to the end) and message (why not, or the name it was found under)."""
+    rows = [(result.assignment, result.student, notebook.name, notebook.status, notebook.message)
+            for result in runs.values() for notebook in result.notebooks]
+    return pd.DataFrame(rows, columns=["assignment", "student_id", "notebook", "status", "message"])
+
+
+def write_feedback(assignment: Assignment, runs: dict[str, StudentResult]) -> None:
+    """nbgrader's generate_feedback for every graded student, then a page for each notebook it could not grade."""
+    if any(assignment.course.autograded.glob(f"*/{assignment.name}/*.ipynb")):
+        nbgrader(assignment.course, "generate_feedback", assignment.name, "--force")
+    for result in runs.values():
+        for notebook in result.notebooks:
+            if notebook.status in (MISSING, INVALID):
+                write_not_graded(assignment.feedback(result.student), notebook.name, notebook.status,
+                                 notebook.message)
+
+
+def sort_rows(path: Path, columns: list[str]) -> None:
+    """Sort a CSV file's rows by ``columns``, leaving every value as written: nbgrader exports
+    students in the order they entered the gradebook, which depends on who finished grading first."""
+    with path.open(newline="") as file:
+        header, *rows = list(csv.reader(file))
+    keys = [header.index(column) for column in columns if column in header]
+    with path.open("w", newline="") as file:
+        csv.writer(file, lineterminator="\n").writerows([header, *sorted(rows, key=lambda row: [row[k] for k in keys])])
+
+
+def refresh(course: Course) -> pd.DataFrame:
+    """Write the CSVs, the feedback pages and the report from the gradebook; the grades-by-test table."""
+    root = course.root
+    if not course.gradebook_exists():
+        raise NothingToRefresh(f"there is no gradebook in {root}: grade first (make grade)")
+    runs, rows = {}, []
+    for assignment in course.assignments:
+        students = sorted(path.parent.name for path in course.autograded.glob(f"*/{assignment.name}"))
+        runs[assignment] = {student: run[1] for student in students
+                            if (run := course.read_run(assignment, student)) is not None}
+        rows += by_test(assignment, runs[assignment])
+    table = pd.DataFrame(rows, columns=BY_TEST_COLUMNS)
+    if table.empty:
+        raise NothingToRefresh(f"the gradebook in {root} has no graded submission: grade first (make grade)")
+    table.to_csv(root / "grades-by-test.csv", index=False)
+    nbgrader(course, "export", f"--to={root / 'grades.csv'}")
+    sort_rows(root / "grades.csv", ["assignment", "student_id"])
+    for assignment, graded in runs.items():
+        write_feedback(assignment, graded)
+    autograded = {(a.name, name, cell) for a in runs for name, cell, _, is_test in course_cells(a) if is_test}
+    statuses = notebook_statuses({(a, s): run for a, graded in runs.items() for s, run in graded.items()})
+    report.write(table, statuses, autograded, root / "report.html")
+    # what the outputs were written from: a `make grade` that finds it unchanged writes nothing
+    uptodate.write_stamp(course, uptodate.OUTPUTS_STAMP, uptodate.outputs_digest(course))
+    return table

@@ -1,0 +1,108 @@
+"""The class report: report.html, one page an instructor looks at after `make grade`.
+
+It shows the distribution of the autograded scores, how many students passed each test
+(a plot: the tests most students fail stand out), and the submissions that could not be
+graded, or not fully, and why. The plots are embedded, so the page is one file that CI
+can upload as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen: render to PNG
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from penguin_course.course.records import MANUAL, PASSED  # noqa: E402
+
+
+def png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def score_distribution(auto: pd.DataFrame) -> str:
+    totals = auto.groupby("student_id")[["score", "max_score"]].sum()
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    sns.histplot(totals["score"], bins=min(20, max(5, len(totals))), binrange=(0, totals["max_score"].max()), ax=axes)
+    axes.set(xlabel=f"autograded score (out of {totals['max_score'].max():g})", ylabel="students",
+             title=f"Scores of {len(totals)} students")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return png(figure)
+
+
+def passes_per_test(auto: pd.DataFrame) -> str:
+    auto = auto.assign(passed=auto["status"] == PASSED)
+    counts = auto.groupby(["notebook", "grade_id"], sort=False)["passed"].sum().reset_index()
+    counts["test"] = counts["notebook"].str.split("-").str[0] + ": " + counts["grade_id"]
+    figure, axes = plt.subplots(figsize=(7, 0.25 * len(counts) + 1))
+    sns.barplot(counts, x="passed", y="test", hue="notebook", dodge=False, legend=False, ax=axes)
+    axes.set(xlabel=f"students who passed (of {auto['student_id'].nunique()})", ylabel="",
+             xlim=(0, auto["student_id"].nunique()), title="Passes per test")
+    return png(figure)
+
+
+def problems(notebooks: pd.DataFrame) -> pd.DataFrame:
+    """One row per student and notebook that could not be graded, or not to the end, and why."""
+    stopped = notebooks[notebooks["status"] != ""]
+    return stopped.sort_values(["student_id", "notebook"])
+
+
+def hand_grading(table: pd.DataFrame, autograded: set[tuple[str, str]]) -> str:
+    """How far grading by hand has come: answers graded, and answers waiting (by student)."""
+    keys = pd.Series(list(zip(table["notebook"], table["grade_id"])), index=table.index, dtype=object)
+    written = table[~keys.isin(autograded)]
+    waiting = written[written["status"] == MANUAL]
+    done = int((written["status"] == "graded by hand").sum())
+    answers = lambda n: f"{n} written answer{'' if n == 1 else 's'}"  # noqa: E731
+    text = (f"<p>{answers(len(waiting))} wait{'s' if len(waiting) == 1 else ''} to be graded by hand "
+            f"(formgrader, then <code>make feedback</code>); {answers(done)} graded by hand.</p>")
+    if len(waiting):
+        per_student = waiting.groupby("student_id").size().rename("answers waiting").reset_index()
+        text += per_student.to_html(index=False, escape=True)
+    return text
+
+
+def assignment_section(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str]]) -> str:
+    """The report's part on one assignment: its scores, tests, grading by hand and problems."""
+    keys = pd.Series(list(zip(table["notebook"], table["grade_id"])), index=table.index, dtype=object)
+    auto = table[keys.isin(autograded)]
+    problem_rows = problems(notebooks)
+    problem_html = ("<p>Every notebook of every submission was graded.</p>" if problem_rows.empty
+                    else problem_rows.to_html(index=False, escape=True))
+    plots = ("<p>This assignment has no autograded test.</p>" if auto.empty else
+             f"<h3>Scores</h3><img alt='score distribution' src='data:image/png;base64,{score_distribution(auto)}'>"
+             f"<h3>Tests</h3><img alt='passes per test' src='data:image/png;base64,{passes_per_test(auto)}'>")
+    return (f"{plots}<h3>Grading by hand</h3>{hand_grading(table, autograded)}"
+            f"<h3>Submissions not graded, or not fully</h3>{problem_html}")
+
+
+def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str, str]], path: Path) -> Path:
+    """report.html, a section per assignment, from the grades-by-test table, each notebook's
+    status and message, and the (assignment, notebook, grade_id) of the autograded tests (the
+    written answers are not plotted)."""
+    if table.empty:
+        body = "<p>No submissions were graded.</p>"
+    else:
+        body = ""
+        for name in sorted(table["assignment"].unique()):
+            tests = {(notebook, cell) for assignment, notebook, cell in autograded if assignment == name}
+            stopped = notebooks[notebooks["assignment"] == name].drop(columns="assignment")
+            body += (f"<h2>{html.escape(name)}</h2>"
+                     + assignment_section(table[table["assignment"] == name], stopped, tests))
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>"
+                    f"<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}"
+                    f"table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em}}</style></head>"
+                    f"<body><h1>Grading report</h1>{body}</body></html>")
+    return path
