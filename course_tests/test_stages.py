@@ -156,3 +156,18 @@ def test_the_check_finds_an_upward_import_a_circle_and_a_loose_module(tmp_path):
     write(package / "loose.py", "")
     (package / "loose.py").unlink()
     assert problems(package, ("low", "high"), ()) == ["toy.low's docstring allows importing high, which is not below it"]
+
+
+def test_the_readme_table_names_every_module_under_its_stage():
+    readme = (PACKAGE.parent / "README.md").read_text()
+    table = readme[readme.index("### The tooling"):].split("\n## ", 1)[0]
+    listed, stage = set(), ""
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) != 3 or not cells[1].startswith("`"):
+            continue
+        if cells[0]:  # a row that starts a stage ("`course`: ..."), or the entry points
+            stage = cells[0].split("`")[1] if cells[0].startswith("`") else ""
+        listed.add(".".join(filter(None, [PACKAGE.name, stage, cells[1].strip("`")])))
+    actual = {module for module in modules(PACKAGE) if module.count(".") == 2 or stage_of(module) == ""} - {PACKAGE.name}
+    assert listed == actual
