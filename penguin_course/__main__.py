@@ -82,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
         return student_cli.run(args)
     from penguin_course.course.assignments import UnknownAssignment
     from penguin_course.course.nbgrader_cli import NbgraderError
-    from penguin_course.course.paths import DEMO_SUBMISSIONS
     from penguin_course.exchanging import collect, exchange
     from penguin_course.grading import grade
     from penguin_course.isolation import sandbox
@@ -145,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "clean":
             print(f"removed {', '.join(grade.clean(course, force=args.force)) or 'nothing'}")
         elif args.command == "demo-submissions":
-            print(f"wrote {demo.build(course, DEMO_SUBMISSIONS)}")
+            print(f"wrote {demo.build(course, course.demo_submitted)}")
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,

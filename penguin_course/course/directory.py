@@ -66,6 +66,11 @@ class Course:
     def feedback(self) -> Path:
         return self.root / "feedback"
 
+    @property
+    def demo_submitted(self) -> Path:
+        """The demo class the repository ships (``make demo`` grades it beside submitted/)."""
+        return self.root / "demo" / "submitted"
+
     # its settings and gradebook
     @cached_property
     def config(self) -> Config:

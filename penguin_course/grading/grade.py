@@ -27,7 +27,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from penguin_course.course import assignments, uptodate
 from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
-from penguin_course.course.paths import DEMO_SUBMISSIONS, ROOT
 from penguin_course.course.records import MANUAL, CellResult, StudentResult
 from penguin_course.course.uptodate import TIME_LIMIT, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
 from penguin_course.grading.autograde import grade_submission, record
@@ -248,7 +247,7 @@ def demo(course: Course, **options) -> pd.DataFrame:
     """Grade the demo class that the repository ships, as `make grade` grades a class: its students
     are copied into submitted/ (where formgrader and nbgrader look for submissions) and graded
     there, beside any other student; the grades-by-test table of the demo students."""
-    shipped = course.root / DEMO_SUBMISSIONS.relative_to(ROOT)
+    shipped = course.demo_submitted
     names = students(shipped)
     for student in names:
         destination = course.submitted / student
@@ -286,7 +285,7 @@ def clean(course: Course, force: bool = False) -> list[str]:
     if given_by_hand and not force:
         raise GraderError(f"the gradebook holds {given_by_hand} scores and comments given by hand, which exist "
                           "nowhere else: nothing was removed (back up gradebook.db, or make clean FORCE=1)")
-    demo_copies = [root / "submitted" / student for student in students(root / DEMO_SUBMISSIONS.relative_to(ROOT))]
+    demo_copies = [course.submitted / student for student in students(course.demo_submitted)]
     # autograded/ and feedback/ are part of the course's layout: emptied, but for their README
     generated = [root / name for name in GENERATED if name not in KEPT_FOLDERS]
     generated += [path for name in KEPT_FOLDERS for path in sorted((root / name).glob("*")) if path.name != "README.md"]
