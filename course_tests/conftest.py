@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from penguin_course import notebooks
-from penguin_course.execute import TestResult, run_notebook
-from penguin_course.paths import NOTEBOOKS, RELEASE, ROOT, SOURCE
+from penguin_course.course import notebooks
+from penguin_course.grading.execute import TestResult, run_notebook
+from penguin_course.course.paths import NOTEBOOKS, RELEASE, ROOT, SOURCE
 
 
 def grade_student_notebook(name: str, answers: dict[str, str], judged: bool = True) -> dict[str, TestResult]:

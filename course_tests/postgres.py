@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from penguin_course import system
+from penguin_course.setup import system
 
 NOBODY = 65534
 ROLE, DATABASE = "grader", "gradebook"

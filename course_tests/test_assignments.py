@@ -11,9 +11,12 @@ import nbformat
 import pandas as pd
 import pytest
 
-from penguin_course import assignments, demo, grade, notebooks, release
-from penguin_course.assignments import Assignment, UnknownAssignment
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT
+from penguin_course.course import assignments, notebooks
+from penguin_course.preparing import demo, release
+from penguin_course.grading import grade
+from penguin_course.course.assignments import Assignment, UnknownAssignment
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT
 
 DAY2 = "day2-tiny"
 
@@ -53,7 +56,7 @@ def add_day2(root):
                       "scaled-answer"),
         nbgrader_cell("test", "assert list(scaled) == [3, 6]", "test-scaled", points=1),
     ]), folder / "2-scale.ipynb")
-    return Assignment(root, DAY2)
+    return Assignment(Course(root), DAY2)
 
 
 def hand_in(root, student, assignment, answers_by_notebook):
@@ -66,7 +69,7 @@ def hand_in(root, student, assignment, answers_by_notebook):
 
 
 def test_the_course_s_assignment_is_found_with_its_notebooks_and_given_files():
-    found = assignments.find(ROOT)
+    found = assignments.find(Course(ROOT))
     assert [a.name for a in found] == [ASSIGNMENT]
     assert found[0].notebooks == NOTEBOOKS == sorted(NOTEBOOKS) and len(NOTEBOOKS) == 4
     assert [path.name for path in found[0].given_files] == ["penguin_checks.py", "penguins.csv"]
@@ -77,13 +80,14 @@ def test_the_course_s_assignment_is_found_with_its_notebooks_and_given_files():
 
 def test_an_unknown_assignment_is_refused_naming_the_course_s_assignments(tmp_path):
     with pytest.raises(UnknownAssignment, match=f"ASSIGNMENT='day3' is not an assignment.*{ASSIGNMENT}"):
-        assignments.select(ROOT, "day3")
+        assignments.select(Course(ROOT), "day3")
     shutil.copytree(ROOT / "source", tmp_path / "source")
     add_day2(tmp_path)
-    assert [a.name for a in assignments.select(tmp_path)] == [DAY2, ASSIGNMENT]
+    course = Course(tmp_path)
+    assert [a.name for a in assignments.select(course)] == [DAY2, ASSIGNMENT]
     with pytest.raises(UnknownAssignment, match="2 assignments.*ASSIGNMENT=name"):
-        assignments.one(tmp_path, None, "the archive")
-    assert assignments.one(tmp_path, DAY2).name == DAY2
+        assignments.one(course, None, "the archive")
+    assert assignments.one(course, DAY2).name == DAY2
 
 
 def test_make_grade_with_an_unknown_assignment_exits_non_zero_and_writes_nothing(tmp_path):
@@ -100,10 +104,11 @@ def test_make_grade_with_an_unknown_assignment_exits_non_zero_and_writes_nothing
 def test_each_student_is_graded_for_the_assignments_they_handed_in(tmp_path):
     shutil.copytree(ROOT / "source", tmp_path / "source")
     day2 = add_day2(tmp_path)
-    day1 = Assignment(tmp_path, ASSIGNMENT)
+    course = Course(tmp_path)
+    day1 = Assignment(course, ASSIGNMENT)
     for folder in ("ada/" + ASSIGNMENT, "ada/" + DAY2, "bob/" + DAY2, "cy/notebooks"):
         (tmp_path / "submitted" / folder).mkdir(parents=True)
-    units = assignments.units(tmp_path, tmp_path / "submitted", [day2, day1])
+    units = assignments.units(course, tmp_path / "submitted", [day2, day1])
     # cy handed in a folder of no assignment: graded for each, to be reported, not passed over
     assert [(a.name, s) for a, s in units] == [(DAY2, "ada"), (DAY2, "bob"), (DAY2, "cy"),
                                                 (ASSIGNMENT, "ada"), (ASSIGNMENT, "cy")]
@@ -120,8 +125,9 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
     shutil.copytree(ROOT / "source", root / "source")
     shutil.copy2(ROOT / "nbgrader_config.py", root)
     day2 = add_day2(root)
+    course = Course(root)
 
-    released = release.generate_all(root)
+    released = release.generate_all(course)
     assert released == [root / "release" / DAY2, root / "release" / ASSIGNMENT]
     assert sorted(p.name for p in day2.release.iterdir()) == ["1-mean.ipynb", "2-scale.ipynb", "course_tools.pyz",
                                                               "factor.txt"]
@@ -135,7 +141,7 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
                                 "2-scale.ipynb": solutions["2-scale.ipynb"]})  # passes the visible test only
     shutil.copytree(DEMO_SUBMISSIONS / demo.UNTOUCHED / ASSIGNMENT, root / "submitted" / "ada" / ASSIGNMENT)
 
-    table = grade.grade_class(root, workers=2, time_limit=120)  # every assignment
+    table = grade.grade_class(course, workers=2, time_limit=120)  # every assignment
     scores = table.groupby(["assignment", "student_id"])["score"].sum().to_dict()
     assert scores == {(DAY2, "ada"): 3.0, (DAY2, "bob"): 1.0, (ASSIGNMENT, "ada"): 0.0}
     bob = table[(table["student_id"] == "bob")].set_index("grade_id")
@@ -154,19 +160,19 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
             assert "mean([2.5])" not in page  # no hidden test in the feedback
     report = (root / "report.html").read_text()
     assert f"<h2>{DAY2}</h2>" in report and f"<h2>{ASSIGNMENT}</h2>" in report
-    printed = grade.summary(table, root)
+    printed = grade.summary(table, course)
     assert printed.loc["bob", f"{DAY2}/1-mean"] == "0/2" and printed.loc["ada", f"{DAY2}/2-scale"] == "1/1"
 
     # ASSIGNMENT=day2-tiny grades that assignment only: ada's day-1 work is left as it was
     day1_before = file_digests(root / "autograded" / "ada" / ASSIGNMENT)
     shutil.rmtree(root / "submitted" / "bob" / DAY2)
     hand_in(root, "bob", day2, solutions)
-    table = grade.grade_class(root, workers=2, time_limit=120, assignment=DAY2)
+    table = grade.grade_class(course, workers=2, time_limit=120, assignment=DAY2)
     assert table[(table["assignment"] == DAY2) & (table["student_id"] == "bob")]["score"].sum() == 3.0
     assert file_digests(root / "autograded" / "ada" / ASSIGNMENT) == day1_before
 
     # the demo class covers the new assignment too (no known mistakes there: no partly-wrong student)
-    built = demo.build(root / "demo", root)
+    built = demo.build(course, root / "demo")
     assert sorted(p.name for p in (built / demo.COMPLETE).iterdir()) == [DAY2, ASSIGNMENT]
     assert not (built / demo.PARTLY_WRONG_STUDENT / DAY2).exists()
     assert (built / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT).is_dir()

@@ -8,8 +8,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from penguin_course import grade, notebooks
-from penguin_course.paths import ASSIGNMENT, RELEASE, SOURCE
+from penguin_course.grading import grade
+from penguin_course.course import notebooks
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ASSIGNMENT, RELEASE, SOURCE
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +65,7 @@ CLASS = {
 def graded(tmp_path_factory):
     import shutil
 
-    from penguin_course.paths import ROOT
+    from penguin_course.course.paths import ROOT
 
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "source", root / "source")
@@ -76,7 +78,7 @@ def graded(tmp_path_factory):
                 (folder / name).write_text(content)
             else:
                 nbformat.write(content, folder / name)
-    table = grade.grade_class(root, workers=2, time_limit=30)
+    table = grade.grade_class(Course(root), workers=2, time_limit=30)
     return root, table
 
 
@@ -88,7 +90,7 @@ def rows(table, student, notebook):
 
 def test_every_student_and_graded_cell_has_a_row(graded):
     root, table = graded
-    n_cells = len(grade.graded_cells(root))
+    n_cells = len(grade.graded_cells(Course(root)))
     assert table.groupby("student_id").size().to_dict() == {student: n_cells for student in CLASS}
     assert pd.read_csv(root / "grades-by-test.csv").equals(table.reset_index(drop=True))
 

@@ -26,8 +26,9 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course_tests import browser
-from penguin_course import demo, notebooks
-from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, ROOT
+from penguin_course.preparing import demo
+from penguin_course.course import directory, notebooks
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, ROOT
 from course_tests.conftest import hidden_test_lines
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -83,7 +84,7 @@ class Course:
 def course(tmp_path_factory) -> Course:
     """A course folder with the assignment released to a fresh exchange, as the instructor
     would set it up: `make exchange`, generate_assignment, release_assignment."""
-    from penguin_course import exchange
+    from penguin_course.exchanging import exchange
 
     work = tmp_path_factory.mktemp("browser")
     folder = work / "course"
@@ -100,7 +101,7 @@ def course(tmp_path_factory) -> Course:
         patch.setenv("NBGRADER_EXCHANGE", str(exchange_root))
         patch.setenv("PYTHONPATH", python_path)
         student_config = work / "student-jupyter-config"
-        made_exchange, config_file = exchange.create(folder, config_path=student_config / "nbgrader_config.py")
+        made_exchange, config_file = exchange.create(directory.Course(folder), config_path=student_config / "nbgrader_config.py")
         assert made_exchange == exchange_root and config_file == student_config / "nbgrader_config.py"
         written = config_file.read_text()
         assert COURSE_ID in written and str(exchange_root) in written, written
@@ -375,8 +376,8 @@ def instructor_collects_and_grades_in_the_sandbox(course, run):
     if shutil.which("bwrap") is None:
         pytest.fail("bubblewrap (bwrap) is not installed: grading runs student code only in its sandbox. "
                     "Install it (`make sandbox`, or apt-get install bubblewrap) to run this test.", pytrace=False)
-    from penguin_course import grade
-    table = grade.grade_class(course.course)
+    from penguin_course.grading import grade
+    table = grade.grade_class(directory.Course(course.course))
     mine = table[table.student_id == STUDENT]
     autograded = mine[mine.status != "needs manual grading"]
     assert (autograded.status == "passed").all(), autograded[autograded.status != "passed"].to_string()
@@ -429,8 +430,8 @@ def instructor_grades_the_written_answer_in_formgrader(course, run, page):
 
 def student_fetches_feedback_with_the_hand_grade_and_no_hidden_test(course, run, page):
     course.require("graded by hand")
-    from penguin_course import refresh
-    refresh.refresh(course.course)
+    from penguin_course.outputs import refresh
+    refresh.refresh(directory.Course(course.course))
     browser.nbgrader("release_feedback", ASSIGNMENT, cwd=course.course, env=course.instructor_env)
 
     browser.open_lab(page, run.student_lab)

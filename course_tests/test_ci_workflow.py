@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from penguin_course.paths import ROOT
+from penguin_course.course.paths import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "grade.yml"
 

@@ -18,11 +18,13 @@ import nbformat
 import pytest
 
 from student_answers import CORPUS, NB1, NB2, NB3, NB4, Rewritten
-from penguin_course import grade, notebooks, sandbox
-from penguin_course.assignments import Assignment
-from penguin_course.autograde import read_run
-from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
-from penguin_course.validate import validate
+from penguin_course.grading import grade
+from penguin_course.course import notebooks
+from penguin_course.isolation import sandbox
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
+from penguin_course.students.validate import validate
 
 MUTATED = "-mutated"
 ACCURACY = {"test-accuracy-threshold", "test-predict-species-generalises"}
@@ -97,14 +99,15 @@ def graded(tmp_path_factory):
         folder.mkdir(parents=True)
         for name in NOTEBOOKS:
             nbformat.write(submission(name, answers.get(name, {})), folder / name)
-    table = grade.grade_class(root, workers=2)
+    table = grade.grade_class(Course(root), workers=2)
     return root, table
 
 
 def results(root, table, student: str) -> dict[tuple[str, str], str]:
     """(notebook, grade id) -> "" for an autograded test the student passed with full marks, else
     what went wrong, as the student's feedback says it."""
-    run = read_run(Assignment(root, ASSIGNMENT), student)
+    course = Course(root)
+    run = course.read_run(Assignment(course, ASSIGNMENT), student)
     assert run is not None, f"{student} was not graded"
     notebook_results = {notebook.name: notebook for notebook in run[1].notebooks}
     found = {}
@@ -143,7 +146,7 @@ def test_the_corpus_runs_without_an_error(graded):
     errors = []
     for student in CORPUS:
         for name in NOTEBOOKS:
-            executed = nbformat.read(Assignment(root, ASSIGNMENT).autograded(student) / name, as_version=4)
+            executed = nbformat.read(Assignment(Course(root), ASSIGNMENT).autograded(student) / name, as_version=4)
             for index, cell in enumerate(executed.cells):
                 if cell.cell_type != "code" or notebooks.is_autograded_test(cell):
                     continue

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from penguin_course import crossing
-from penguin_course.paths import DATASET
+from penguin_course.isolation import crossing
+from penguin_course.course.paths import DATASET
 
 
 def round_trip(value):

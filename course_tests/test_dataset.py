@@ -5,9 +5,9 @@ import sys
 import pandas as pd
 import pytest
 
-from penguin_course import dataset
-from penguin_course.paths import DATASET, RELEASE, SOURCE
-from penguin_course.setup_check import NoNetwork
+from penguin_course.setup import dataset
+from penguin_course.course.paths import DATASET, RELEASE, SOURCE
+from penguin_course.setup.setup_check import NoNetwork
 
 
 def test_shipped_file_is_seaborns_layout_of_the_palmerpenguins_data():

@@ -8,15 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from penguin_course import demo, grade, notebooks
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
-from penguin_course.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
+from penguin_course.preparing import demo
+from penguin_course.grading import grade
+from penguin_course.course import notebooks
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
+from penguin_course.preparing.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
 
 from course_tests.conftest import hidden_test_lines
 
 
 def test_demo_submissions_are_built_from_the_current_release(tmp_path):
-    demo.build(tmp_path)
+    demo.build(Course(ROOT), tmp_path)
     for student in demo.STUDENTS:
         fresh, shipped = tmp_path / student, DEMO_SUBMISSIONS / student
         comparison = filecmp.dircmp(fresh, shipped)
@@ -34,9 +37,10 @@ def test_demo_grades_each_student_as_expected(course_copy):
     tampered = course_copy / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT
     (tampered / "penguins.csv").write_text("species\nAdelie\n")
     (tampered / "penguin_checks.py").write_text("def __getattr__(name):\n    return lambda *args, **kwargs: None\n")
-    by_test = grade.demo(course_copy)
+    course = Course(course_copy)
+    by_test = grade.demo(course)
 
-    table = grade.scores(course_copy)  # from the gradebook
+    table = grade.scores(course)  # from the gradebook
     auto = table[table["autograded"]]
     n_tests = len(notebooks.autograded_tests(SOURCE, NOTEBOOKS))
 
@@ -72,26 +76,26 @@ def formgrader_submissions(root):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from penguin_course.autograde import db_url, load_config
-
-    config = load_config(root)
+    course = Course(root)
+    config = course.config
     config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = db_url(root)  # the config's is relative to where the command runs
+    config.CourseDirectory.db_url = course.db_url  # the config's is relative to where the command runs
     return NbGraderAPI(CourseDirectory(config=config), config=config).get_assignment(ASSIGNMENT)["num_submissions"]
 
 
 @pytest.mark.slow
 def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
     shutil.copytree(ROOT / "demo", course_copy / "demo")
-    parallel = grade.demo(course_copy, workers=2)
+    course = Course(course_copy)
+    parallel = grade.demo(course, workers=2)
     graded_notebook = course_copy / "autograded" / demo.COMPLETE / ASSIGNMENT / NOTEBOOKS[0]
     graded_at = graded_notebook.stat().st_mtime_ns
 
-    unchanged = grade.demo(course_copy)
+    unchanged = grade.demo(course)
     assert unchanged.equals(parallel)
     assert graded_notebook.stat().st_mtime_ns == graded_at, "unchanged work is not graded again"
 
-    serial = grade.demo(course_copy, workers=1, force=True)
+    serial = grade.demo(course, workers=1, force=True)
     assert serial.equals(parallel)
     assert graded_notebook.stat().st_mtime_ns != graded_at, "force grades everyone again"
 
@@ -99,7 +103,7 @@ def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
 @pytest.mark.slow
 def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(course_copy):
     shutil.copytree(ROOT / "demo", course_copy / "demo")
-    grade.demo(course_copy)
+    grade.demo(Course(course_copy))
     secrets = hidden_test_lines()
     for student in demo.STUDENTS:
         pages = sorted((course_copy / "feedback" / student / ASSIGNMENT).glob("*.html"))

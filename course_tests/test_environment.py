@@ -1,6 +1,6 @@
 """Two environments, one set of versions: requirements.txt is the instructors' and CI's (pip),
 environment.yml the students' (conda), which pins what students use and what it needs, at the
-versions of requirements.txt (see penguin_course.environments)."""
+versions of requirements.txt (see penguin_course.setup.environments)."""
 
 import json
 import subprocess
@@ -12,9 +12,9 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from penguin_course import environments
-from penguin_course.environments import STUDENT_PACKAGES, package, requirement_lines
-from penguin_course.paths import ROOT
+from penguin_course.setup import environments
+from penguin_course.setup.environments import STUDENT_PACKAGES, package, requirement_lines
+from penguin_course.course.paths import ROOT
 
 # The instructors' toolchain: releasing, grading, feedback, the course tests and CI's checks.
 INSTRUCTOR_ONLY = {"playwright", "greenlet", "zizmor", "psycopg", "psycopg-binary", "pytest", "pytest-xdist",
@@ -72,7 +72,7 @@ def test_each_package_has_one_version_on_each_platform():
 def test_the_students_get_exactly_their_packages_and_what_these_need():
     problems = closure_problems(students(), STUDENT_PACKAGES)
     assert not problems, "; ".join(problems) + ": write environment.yml again with " \
-                                               "`.venv/bin/python -m penguin_course.environments`"
+                                               "`.venv/bin/python -m penguin_course.setup.environments`"
 
 
 def test_a_student_package_whose_dependencies_are_not_pinned_fails_naming_them():
@@ -97,7 +97,7 @@ def test_the_student_commands_import_only_the_students_packages(tmp_path):
     script = (f"from penguin_course.__main__ import main, parser\n"
               f"parser()\n"
               f"main(['validate', {str(tmp_path / 'missing.ipynb')!r}])\n"
-              "import penguin_course.setup_check, penguin_course.validate, penguin_course.crossing\n"
+              "import penguin_course.setup.setup_check, penguin_course.students.validate, penguin_course.isolation.crossing\n"
               "import sys, json\n"
               "from importlib import metadata\n"
               "found = metadata.packages_distributions()\n"
@@ -114,12 +114,12 @@ def test_the_student_commands_import_only_the_students_packages(tmp_path):
 
 def test_environment_yml_is_what_the_maintainers_command_writes():
     assert yaml.safe_load(environments.render(environments.student_pins())) == conda_environment(), \
-        "write environment.yml again with `.venv/bin/python -m penguin_course.environments`"
+        "write environment.yml again with `.venv/bin/python -m penguin_course.setup.environments`"
     assert environments.pip_section() == pip_section()
     header = (ROOT / "environment.yml").read_text().split("name:")[0]
     assert "conda env create -f environment.yml" in header and "requirements.txt" in header
-    assert "course_tests/test_environment.py" in header and "python -m penguin_course.environments" in header
-    assert "python -m penguin_course.environments" in (environments.__doc__ or "")
+    assert "course_tests/test_environment.py" in header and "python -m penguin_course.setup.environments" in header
+    assert "python -m penguin_course.setup.environments" in (environments.__doc__ or "")
 
 
 def test_a_package_requirements_txt_does_not_pin_stops_the_command(tmp_path):

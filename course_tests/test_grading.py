@@ -6,10 +6,10 @@ import pytest
 
 from conftest import failed, grade_student_notebook
 from student_answers import CHEATS, KERNEL_ATTACKS, LIARS
-from penguin_course import notebooks
-from penguin_course.execute import execute, run_notebook, score
-from penguin_course.paths import NOTEBOOKS, SOURCE
-from penguin_course.wrong_answers import WRONG_ANSWERS
+from penguin_course.course import notebooks
+from penguin_course.grading.execute import execute, run_notebook, score
+from penguin_course.course.paths import NOTEBOOKS, SOURCE
+from penguin_course.preparing.wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
 

@@ -14,11 +14,13 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course_tests.conftest import hidden_test_lines
-from penguin_course import demo, grade, notebooks
-from penguin_course.autograde import db_url
-from penguin_course.nbgrader_cli import nbgrader
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
-from penguin_course.refresh import HAND_GRADED, refresh
+from penguin_course.preparing import demo
+from penguin_course.grading import grade
+from penguin_course.course import notebooks
+from penguin_course.course.directory import Course
+from penguin_course.course.nbgrader_cli import nbgrader
+from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
+from penguin_course.outputs.refresh import HAND_GRADED, refresh
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +44,13 @@ def course(tmp_path_factory):
     shutil.copy2(ROOT / "nbgrader_config.py", root)
     for student, shipped in (("ada", demo.COMPLETE), ("bob", demo.UNTOUCHED)):
         shutil.copytree(DEMO_SUBMISSIONS / shipped, root / "submitted" / student)
-    grade.grade_class(root, workers=2)
+    grade.grade_class(Course(root), workers=2)
     return root
 
 
 def grade_by_hand(root, student, notebook, cell, score, comment):
     """What formgrader does when an instructor scores a written answer and comments on it."""
-    with Gradebook(db_url(root)) as gradebook:
+    with Gradebook(Course(root).db_url) as gradebook:
         given = gradebook.find_grade(cell, notebook, ASSIGNMENT, student)
         given.manual_score = score
         given.needs_manual_grade = False
@@ -57,7 +59,7 @@ def grade_by_hand(root, student, notebook, cell, score, comment):
 
 
 def in_gradebook(root, student, notebook, cell):
-    with Gradebook(db_url(root)) as gradebook:
+    with Gradebook(Course(root).db_url) as gradebook:
         given = gradebook.find_grade(cell, notebook, ASSIGNMENT, student)
         comment = gradebook.find_comment(cell, notebook, ASSIGNMENT, student)
         return given.manual_score, given.needs_manual_grade, comment.manual_comment
@@ -81,7 +83,7 @@ def test_hand_grades_reach_every_output_without_running_student_code(course):
 
     grade_by_hand(course, "ada", NB2, "answer-hidden-size", 1.5, COMMENT)
     grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
-    refresh(course)
+    refresh(Course(course))
 
     row = by_test_row(course, "ada", NB2, "answer-hidden-size")
     assert (row.score, row.max_score, row.status) == (1.5, 2.0, HAND_GRADED)
@@ -101,7 +103,7 @@ def test_hand_grades_reach_every_output_without_running_student_code(course):
 def test_grading_again_keeps_the_hand_grades_of_unchanged_answers(course):
     grade_by_hand(course, "ada", NB2, "answer-hidden-size", 1.5, COMMENT)
     grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
-    grade.grade_class(course, force=True, only=["ada"])
+    grade.grade_class(Course(course), force=True, only=["ada"])
     assert in_gradebook(course, "ada", NB2, "answer-hidden-size") == (1.5, False, COMMENT)
     assert by_test_row(course, "ada", NB2, "answer-hidden-size").status == HAND_GRADED
 
@@ -111,7 +113,7 @@ def test_grading_again_keeps_the_hand_grades_of_unchanged_answers(course):
     answer = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "answer-hidden-size")
     answer.source += "\n\nAlso, more neurons take longer to train."
     nbformat.write(notebook, path)
-    grade.grade_class(course, only=["ada"])
+    grade.grade_class(Course(course), only=["ada"])
     assert in_gradebook(course, "ada", NB2, "answer-hidden-size")[1] is True
     assert by_test_row(course, "ada", NB2, "answer-hidden-size").status == "needs manual grading"
     assert in_gradebook(course, "ada", NB3, "answer-expected-performance") == (1.0, False, "Right.")
@@ -120,7 +122,7 @@ def test_grading_again_keeps_the_hand_grades_of_unchanged_answers(course):
 
 def test_nbgraders_own_generate_feedback_writes_the_course_pages(course):
     grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
-    nbgrader("generate_feedback", ASSIGNMENT, "--force", root=course)  # what formgrader's button runs
+    nbgrader(Course(course), "generate_feedback", ASSIGNMENT, "--force")  # what formgrader's button runs
     secrets = hidden_test_lines()
     for path in (course / "feedback").rglob("*.html"):
         text = html.unescape(path.read_text())
@@ -154,7 +156,7 @@ def test_grading_the_wrong_folder_loses_nothing(course):
     empty.mkdir()
     for folder, problem in ((course / "submited", "there is no folder"), (empty, "holds no submission")):
         with pytest.raises(grade.GraderError, match=problem):
-            grade.grade_class(course, folder)
+            grade.grade_class(Course(course), folder)
     assert digests(course) == before
 
 
@@ -168,5 +170,5 @@ def test_clean_keeps_a_gradebook_with_hand_grades(course):
     grade_by_hand(course, "ada", NB3, "answer-expected-performance", 1.0, "Right.")
     before = digests(course)
     with pytest.raises(grade.GraderError, match="given by hand"):
-        grade.clean(course)
+        grade.clean(Course(course))
     assert digests(course) == before

@@ -7,9 +7,10 @@ import pytest
 
 from types import SimpleNamespace
 
-from penguin_course.autograde import CellResult, NotebookResult, StudentResult, unchanged_answers
-from penguin_course.refresh import HAND_GRADED, status_of
-from penguin_course.submissions import InvalidNotebook, find_notebooks, read_notebook
+from penguin_course.course.records import CellResult, NotebookResult, StudentResult
+from penguin_course.grading.autograde import unchanged_answers
+from penguin_course.outputs.refresh import HAND_GRADED, status_of
+from penguin_course.course.submissions import InvalidNotebook, find_notebooks, read_notebook
 
 
 def grade(score=None, manual=None, needs_manual=False, max_score=2.0):

@@ -16,15 +16,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from penguin_course import grade, notebooks, sandbox
-from penguin_course.assignments import Assignment
-from penguin_course.autograde import read_run
-from penguin_course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
+from penguin_course.grading import grade
+from penguin_course.course import notebooks
+from penguin_course.isolation import sandbox
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
 
 pytestmark = pytest.mark.slow
 
 NB2, NB4 = "2-count-parameters.ipynb", "4-improve-results.ipynb"
-JUDGE_COMMAND = "penguin_course.judge_process import serve"
+JUDGE_COMMAND = "/penguin_course/isolation/judge_process.py"
 
 
 def lines_of_tests(name: str) -> list[str]:
@@ -156,7 +158,7 @@ def graded(tmp_path_factory):
         "snoop": {NB2: snooping_notebook(digests)},
         "crasher": {NB4: with_function(CRASH)},
     })
-    table = grade.grade_class(root, workers=2, time_limit=150)
+    table = grade.grade_class(Course(root), workers=2, time_limit=150)
     return root, table, digests
 
 
@@ -174,7 +176,7 @@ def test_the_students_kernel_never_sees_a_test_cell_while_graded(graded):
 
 def test_the_snooping_cell_would_find_the_tests_if_they_ran_in_the_kernel(tmp_path):
     """The search works: run as nbgrader runs a notebook, tests in the kernel, it finds them."""
-    from penguin_course.execute import execute
+    from penguin_course.grading.execute import execute
 
     digests = [digest(line) for line in lines_of_tests(NB2)]
     submitted = notebooks.restore_tests(snooping_notebook(digests), notebooks.read(SOURCE / NB2))
@@ -235,7 +237,7 @@ def test_a_test_whose_judge_is_killed_scores_0_whatever_the_kernel_prints(tmp_pa
     killer = threading.Thread(target=kill_long_judges, daemon=True)
     killer.start()
     try:
-        table = grade.grade_class(root, workers=1, time_limit=150)
+        table = grade.grade_class(Course(root), workers=1, time_limit=150)
     finally:
         stop.set()
         killer.join()
@@ -244,7 +246,8 @@ def test_a_test_whose_judge_is_killed_scores_0_whatever_the_kernel_prints(tmp_pa
     assert notebook.loc["test-improved-model-trained", "status"] == "passed"
     for test in ("test-accuracy-threshold", "test-predict-species-generalises"):
         assert notebook.loc[test, "score"] == 0 and notebook.loc[test, "status"] == "error"
-    _, run = read_run(Assignment(root, ASSIGNMENT), "pretender")
+    graded_course = Course(root)
+    _, run = graded_course.read_run(Assignment(graded_course, ASSIGNMENT), "pretender")
     assert "judge" in next(n.message for n in run.notebooks if n.name == NB4)
 
 
@@ -252,7 +255,7 @@ def test_the_judge_runs_the_instructors_test_code_and_nothing_the_student_marked
     """nbgrader itself refuses a notebook with a graded cell it does not know; should one get
     through, its code is the student's and runs in their kernel, and a known test runs the
     instructor's code whatever the submitted cell says."""
-    from penguin_course.execute import JudgedClient, assignment_judge
+    from penguin_course.grading.execute import JudgedClient, assignment_judge
 
     def test_cell(grade_id, source):
         cell = nbformat.v4.new_code_cell(source)

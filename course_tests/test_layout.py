@@ -5,8 +5,9 @@ import subprocess
 
 import pytest
 
-from penguin_course import grade
-from penguin_course.paths import ROOT
+from penguin_course.course.directory import Course
+from penguin_course.grading import grade
+from penguin_course.course.paths import ROOT
 
 PROMISED = ["source", "release", "autograded", "submitted", "feedback", "course_tests", "nbgrader_config.py",
             "environment.yml", "README.md"]
@@ -46,7 +47,7 @@ def test_make_clean_empties_the_folders_but_keeps_their_readme(fresh_clone):
     (graded / "1-inspect-dataset.ipynb").write_text("{}")
     (fresh_clone / "feedback" / "ada").mkdir()
     (fresh_clone / "grades.csv").write_text("student_id\n")
-    removed = grade.clean(fresh_clone)
+    removed = grade.clean(Course(fresh_clone))
     assert sorted(removed) == ["autograded/ada", "feedback/ada", "grades.csv"]
     for folder in ("autograded", "submitted", "feedback"):
         assert [path.name for path in (fresh_clone / folder).iterdir()] == ["README.md"]

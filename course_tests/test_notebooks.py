@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from penguin_course import notebooks
-from penguin_course.paths import NOTEBOOKS, SOURCE
-from penguin_course.wrong_answers import WRONG_ANSWERS
+from penguin_course.course import notebooks
+from penguin_course.course.paths import NOTEBOOKS, SOURCE
+from penguin_course.preparing.wrong_answers import WRONG_ANSWERS
 
 TESTS = notebooks.autograded_tests(SOURCE, NOTEBOOKS)
 

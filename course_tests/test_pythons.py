@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from packaging.requirements import Requirement
 
-from penguin_course import bootstrap, setup_check
-from penguin_course.paths import ROOT
+from penguin_course.setup import bootstrap, setup_check
+from penguin_course.course.paths import ROOT
 
 
 def stand_in(folder, name, body):

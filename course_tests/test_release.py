@@ -7,9 +7,12 @@ import zipfile
 
 import pytest
 
-from penguin_course import notebooks, release, student_cli
-from penguin_course.assignments import Assignment
-from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
+from penguin_course.course import notebooks
+from penguin_course.preparing import release
+from penguin_course.students import student_cli
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
 
 
 def significant_lines(text: str) -> list[str]:
@@ -43,7 +46,7 @@ def hidden_tests(name: str) -> list[str]:
 
 
 def test_release_is_generated_from_the_current_source(course_copy):
-    fresh = release.generate(Assignment(course_copy, ASSIGNMENT))
+    fresh = release.generate(Assignment(Course(course_copy), ASSIGNMENT))
     comparison = filecmp.dircmp(fresh, RELEASE)
     assert not comparison.left_only and not comparison.right_only, "files differ: run `make release`"
     _, mismatch, errors = filecmp.cmpfiles(fresh, RELEASE, comparison.common_files, shallow=False)
@@ -53,7 +56,7 @@ def test_release_is_generated_from_the_current_source(course_copy):
 def test_a_stale_release_is_detected(course_copy):
     notebook = course_copy / "source" / ASSIGNMENT / NOTEBOOKS[0]
     notebook.write_text(notebook.read_text().replace("Inspect the dataset", "Look at the dataset"))
-    fresh = release.generate(Assignment(course_copy, ASSIGNMENT))
+    fresh = release.generate(Assignment(Course(course_copy), ASSIGNMENT))
     assert not filecmp.cmp(fresh / NOTEBOOKS[0], RELEASE / NOTEBOOKS[0], shallow=False)
 
 
@@ -115,7 +118,7 @@ def python_handed_out() -> dict[str, str]:
 
 def test_nothing_students_receive_builds_or_states_an_answer():
     handed_out = python_handed_out()
-    assert "penguin_checks.py" in handed_out and "penguin_course/validate.py" in handed_out
+    assert "penguin_checks.py" in handed_out and "penguin_course/students/validate.py" in handed_out
     assert {name: gives_away(text) for name, text in handed_out.items()} == {name: [] for name in handed_out}
     for name in NOTEBOOKS:
         stated = [what for pattern, what in STATED.items() if re.search(pattern, notebook_text(RELEASE / name))]
@@ -123,7 +126,7 @@ def test_nothing_students_receive_builds_or_states_an_answer():
 
 
 def test_the_reference_answers_are_the_hidden_tests_own_and_would_be_found():
-    hidden = Assignment(SOURCE.parent.parent, ASSIGNMENT).hidden_files
+    hidden = Assignment(Course(SOURCE.parent.parent), ASSIGNMENT).hidden_files
     assert [path.name for path in hidden] == ["hidden_checks.py"]
     assert not list(RELEASE.glob("hidden_*")), "the hidden tests' files must never be released"
     # the check above can fail: the reference module builds the split and the network

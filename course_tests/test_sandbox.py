@@ -19,10 +19,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from penguin_course import grade, notebooks, sandbox
-from penguin_course.assignments import Assignment
-from penguin_course.autograde import grade_submission
-from penguin_course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
+from penguin_course.grading import grade
+from penguin_course.course import notebooks
+from penguin_course.isolation import sandbox
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.directory import Course
+from penguin_course.grading.autograde import grade_submission
+from penguin_course.course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
 
 pytestmark = pytest.mark.slow
 
@@ -210,7 +213,7 @@ def graded(tmp_path_factory, listener):
     checkout_before = {name: hashes(ROOT / name) for name in ("source", "penguin_course")}
     os.environ.update({"GITHUB_TOKEN": SECRET, "COURSE_SECRET": SECRET, "COURSE_DIR": str(root)})
     try:
-        table = grade.grade_class(root, workers=2, time_limit=120)
+        table = grade.grade_class(Course(root), workers=2, time_limit=120)
     finally:
         for name in ("GITHUB_TOKEN", "COURSE_SECRET", "COURSE_DIR"):
             os.environ.pop(name)
@@ -255,7 +258,7 @@ def test_the_gradebook_is_intact_and_holds_the_honest_grades(graded):
     honest = table[(table["student_id"] == "honest") & table["notebook"].isin([NB1, NB2])]
     autograded = honest[honest["status"] != "needs manual grading"]
     assert (autograded["status"] == "passed").all() and (autograded["score"] == autograded["max_score"]).all()
-    in_gradebook = grade.scores(root)
+    in_gradebook = grade.scores(Course(root))
     in_gradebook = in_gradebook[(in_gradebook["student"] == "honest") & in_gradebook["autograded"]
                                 & in_gradebook["notebook"].isin([NB1, NB2])]
     assert len(in_gradebook) == len(autograded)
@@ -347,7 +350,7 @@ def test_the_next_student_s_sandbox_starts_ahead_as_the_other_user_and_is_used(t
 
 def test_grading_starts_a_sandbox_ahead_only_when_another_student_comes(graded):
     root = graded[0]
-    assignment = Assignment(root, ASSIGNMENT)
+    assignment = Assignment(Course(root), ASSIGNMENT)
     spares = sandbox.spares()
     try:
         grade_submission(assignment, root / "submitted", "honest", 120, more_to_come=False)

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from penguin_course import grade, sandbox
-from penguin_course.paths import ROOT
+from penguin_course.grading import grade
+from penguin_course.isolation import sandbox
+from penguin_course.course.paths import ROOT
 
 PROBE = r"""
 import json, os, resource, socket, sys

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from penguin_course import setup_check
-from penguin_course.paths import RELEASE, ROOT
+from penguin_course.setup import setup_check
+from penguin_course.course.paths import RELEASE, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def test_without_pydot_plot_model_fails_with_the_install_hint(in_ipython):
     script = ("import sys\n"
               "sys.modules['pydot'] = None\n"
               + ("import IPython.core.magics.namespace\n" if in_ipython else "")
-              + "from penguin_course import setup_check\n"
+              + "from penguin_course.setup import setup_check\n"
               "try:\n"
               "    print('PASS', setup_check.plot_model_draws())\n"
               "except setup_check.CheckFailed as failure:\n"

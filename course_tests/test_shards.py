@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from conftest import gradebook_contents
-from penguin_course import grade, shards
-from penguin_course.autograde import db_url
-from penguin_course.paths import DEMO_SUBMISSIONS, ROOT
+from penguin_course.grading import grade, shards
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import DEMO_SUBMISSIONS, ROOT
 
 CLASS = ["demo-complete", "demo-partly-wrong", "demo-untouched"]
 
@@ -25,7 +25,7 @@ def test_a_student_who_joins_late_moves_nobody():
 @pytest.mark.parametrize("spec", ["2", "0/3", "4/3", "a/b", "1/0"])
 def test_a_malformed_shard_is_refused_before_anything_is_written(spec, tmp_path):
     with pytest.raises(grade.GraderError, match="SHARD="):
-        shards.grade_shard(tmp_path, spec)
+        shards.grade_shard(Course(tmp_path), spec)
     assert not any(tmp_path.iterdir())
 
 
@@ -48,11 +48,11 @@ def outputs(root):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     one_machine = course(tmp_path_factory.mktemp("one-machine"))
-    grade.grade_class(one_machine, workers=2)
+    grade.grade_class(Course(one_machine), workers=2)
     bundles = tmp_path_factory.mktemp("bundles")
     for index in (1, 2):  # each share on a machine of its own
         machine = course(tmp_path_factory.mktemp(f"shard-{index}"))
-        bundle = shards.grade_shard(machine, f"{index}/2", workers=1)
+        bundle = shards.grade_shard(Course(machine), f"{index}/2", workers=1)
         shutil.copytree(bundle, bundles / bundle.name)
     return one_machine, bundles
 
@@ -61,13 +61,13 @@ def graded(tmp_path_factory):
 def test_two_shards_and_a_merge_write_what_one_machine_writes(graded, tmp_path):
     one_machine, bundles = graded
     merged = course(tmp_path / "merged")
-    shards.merge(merged, bundles)
-    assert gradebook_contents(db_url(merged)) == gradebook_contents(db_url(one_machine))
+    shards.merge(Course(merged), bundles)
+    assert gradebook_contents(Course(merged).db_url) == gradebook_contents(Course(one_machine).db_url)
     mine, theirs = outputs(merged), outputs(one_machine)
     assert mine.keys() == theirs.keys() and len(mine) > 10
     for name in mine:
         assert mine[name] == theirs[name], name
-    shards.merge(merged, bundles)  # again: nothing changes
+    shards.merge(Course(merged), bundles)  # again: nothing changes
     assert outputs(merged) == theirs
 
 
@@ -78,8 +78,8 @@ def test_a_missing_shard_is_named_and_the_rest_is_merged(graded, tmp_path):
     only_one = tmp_path / "only-one"
     shutil.copytree(bundles / "1-of-2", only_one / "1-of-2")
     with pytest.raises(grade.GraderError, match="no result for 1 students: demo-partly-wrong"):
-        shards.merge(merged, only_one)
-    table = grade.scores(merged)
+        shards.merge(Course(merged), only_one)
+    table = grade.scores(Course(merged))
     assert set(table["student"]) == {"demo-complete", "demo-untouched"}
     assert (merged / "feedback" / "demo-complete").is_dir() and not (merged / "feedback" / "demo-partly-wrong").exists()
 
@@ -94,13 +94,13 @@ def test_a_bundle_graded_against_other_exercises_is_refused(graded, tmp_path):
     manifest["exercises"] = "0" * 64
     (stale / "2-of-2" / shards.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(grade.GraderError, match=r"refused bundles: 2-of-2 \(graded against other exercises"):
-        shards.merge(merged, stale)
-    assert "demo-partly-wrong" not in set(grade.scores(merged)["student"])
+        shards.merge(Course(merged), stale)
+    assert "demo-partly-wrong" not in set(grade.scores(Course(merged))["student"])
 
 
 def test_merging_without_bundles_changes_nothing(tmp_path):
     merged = course(tmp_path / "merged")
     before = sorted(path for path in merged.rglob("*"))
     with pytest.raises(grade.GraderError, match="no bundle under"):
-        shards.merge(merged, tmp_path / "nowhere")
+        shards.merge(Course(merged), tmp_path / "nowhere")
     assert sorted(path for path in merged.rglob("*")) == before

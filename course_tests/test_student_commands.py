@@ -5,12 +5,13 @@ import json
 import subprocess
 import sys
 
-from penguin_course.paths import ROOT
+from penguin_course.course.paths import ROOT
 
 # Grading's modules: the sandbox (bubblewrap, namespaces), warm kernels and the judge (fork, Unix
 # sockets, prctl), and what drives them.
-LINUX_ONLY = {"sandbox", "warm_kernel", "judge", "judge_process", "autograde", "grade", "execute", "shards",
-              "exchange", "collect", "nbgrader_guard", "refresh", "report", "feedback"}
+LINUX_ONLY = {"isolation.sandbox", "isolation.warm_kernel", "isolation.judge", "isolation.judge_process",
+              "isolation.nbgrader_guard", "grading.autograde", "grading.grade", "grading.execute", "grading.shards",
+              "exchanging.exchange", "exchanging.collect", "outputs.refresh", "outputs.report", "outputs.feedback"}
 
 LIST_MODULES = """
 import json, sys
@@ -29,13 +30,13 @@ def modules_after(code: str) -> set[str]:
 def test_validate_imports_nothing_linux_only(tmp_path):
     # the command line as a student runs it, up to the notebook it cannot find
     modules = modules_after(f"from penguin_course.__main__ import main\nmain(['validate', {str(tmp_path / 'x.ipynb')!r}])")
-    assert "validate" in modules and not modules & LINUX_ONLY, sorted(modules & LINUX_ONLY)
+    assert "students.validate" in modules and not modules & LINUX_ONLY, sorted(modules & LINUX_ONLY)
 
 
 def test_check_imports_nothing_linux_only():
-    modules = modules_after("from penguin_course.__main__ import parser\nparser()\nimport penguin_course.setup_check")
-    assert "setup_check" in modules and not modules & LINUX_ONLY, sorted(modules & LINUX_ONLY)
+    modules = modules_after("from penguin_course.__main__ import parser\nparser()\nimport penguin_course.setup.setup_check")
+    assert "setup.setup_check" in modules and not modules & LINUX_ONLY, sorted(modules & LINUX_ONLY)
 
 
 def test_a_grading_import_would_be_found():
-    assert {"sandbox", "judge"} <= modules_after("import penguin_course.grade")
+    assert {"isolation.sandbox", "isolation.judge"} <= modules_after("import penguin_course.grading.grade")

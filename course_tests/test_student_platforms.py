@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from penguin_course import environments
+from penguin_course.setup import environments
 
 # Python 3.11 as conda installs it, a recent patch release (soupsieve 4 needs 3.11.5 or later)
 PYTHON_VERSION = environments.PYTHON["python_full_version"]

@@ -13,8 +13,11 @@ import venv
 import nbformat
 import pytest
 
-from penguin_course import demo, environments, notebooks, student_cli
-from penguin_course.paths import NOTEBOOKS, RELEASE
+from penguin_course.preparing import demo
+from penguin_course.setup import environments
+from penguin_course.course import notebooks
+from penguin_course.students import student_cli
+from penguin_course.course.paths import NOTEBOOKS, RELEASE
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,13 @@ import zipfile
 import nbformat
 import pytest
 
-from penguin_course import collect, demo, exchange, notebooks
-from penguin_course.execute import run_notebook
-from penguin_course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
-from penguin_course.validate import validate
+from penguin_course.exchanging import collect, exchange
+from penguin_course.preparing import demo
+from penguin_course.course import notebooks
+from penguin_course.course.directory import Course
+from penguin_course.grading.execute import run_notebook
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
+from penguin_course.students.validate import validate
 
 pytestmark = pytest.mark.slow
 NB1, NB2 = NOTEBOOKS[0], NOTEBOOKS[1]
@@ -84,7 +87,7 @@ def test_zip_collect_files_each_notebook_under_its_student(course_copy, tmp_path
         archive.write(RELEASE / NB1, f"platform-export/bob-smith_{NB1}")  # in a folder of the download
         archive.write(RELEASE / NB1, "notes.ipynb")  # no student in its name
         archive.write(RELEASE / NB2, f"carol/{NB2}")  # a folder per student is not the pattern
-    found, skipped = collect.zip_collect(download, course_copy)
+    found, skipped = collect.zip_collect(Course(course_copy), download)
     assert found == ["ada", "bob-smith"] and sorted(skipped) == ["download/carol/2-count-parameters.ipynb",
                                                                    "download/notes.ipynb"]
     assert sorted(p.name for p in (course_copy / "submitted" / "ada" / ASSIGNMENT).glob("*.ipynb")) == [NB1, NB2]
@@ -110,10 +113,11 @@ def test_the_exchange_carries_work_in_and_feedback_out(course_copy, tmp_path, mo
     with nbgrader's own commands (the browser test does the student's side in JupyterLab)."""
     shutil.copytree(RELEASE.parent, course_copy / "release")
     monkeypatch.setenv("NBGRADER_EXCHANGE", str(tmp_path / "exchange"))
+    course = Course(course_copy)  # its nbgrader_config.py reads the exchange set above
     student_config = tmp_path / "student-config" / "nbgrader_config.py"
-    folder, _ = exchange.create(course_copy, config_path=student_config)
+    folder, _ = exchange.create(course, config_path=student_config)
     assert oct(folder.stat().st_mode & 0o7777) == oct(exchange.EXCHANGE_MODE)
-    exchange.release_assignment(course_copy)
+    exchange.release_assignment(course)
 
     home = tmp_path / "ada"
     home.mkdir()
@@ -123,7 +127,7 @@ def test_the_exchange_carries_work_in_and_feedback_out(course_copy, tmp_path, mo
     nbformat.write(notebooks.fill(notebooks.read(fetched), demo.answers_of(demo.COMPLETE, NB1)), fetched)
     nbgrader_as("ada", home, env, "submit", ASSIGNMENT)
 
-    collect.collect(course_copy)
+    collect.collect(course)
     submitted = course_copy / "submitted" / "ada" / ASSIGNMENT
     assert (submitted / NB1).read_bytes() == fetched.read_bytes()
     assert (submitted / "submission_secret.txt").exists()
@@ -134,7 +138,7 @@ def test_the_exchange_carries_work_in_and_feedback_out(course_copy, tmp_path, mo
     for name in ("timestamp.txt", "submission_secret.txt"):
         shutil.copy(submitted / name, feedback / name)
     (feedback / "1-inspect-dataset.html").write_text("<p>Score: 11 / 11</p>")
-    assert exchange.release_feedback(course_copy) == ["ada"]
+    assert exchange.release_feedback(course) == ["ada"]
 
     log = nbgrader_as("ada", home, env, "fetch_feedback", ASSIGNMENT)
     pages = list((home / ASSIGNMENT / "feedback").rglob("1-inspect-dataset.html"))

@@ -8,7 +8,10 @@ import stat
 import pytest
 
 from penguin_course import __main__ as cli
-from penguin_course import grade, sandbox, system
+from penguin_course.course.directory import Course
+from penguin_course.grading import grade
+from penguin_course.isolation import sandbox
+from penguin_course.setup import system
 
 FAKE_PROGRAM = "#!/bin/sh\nexit 0\n"
 
@@ -77,7 +80,7 @@ def test_grading_refuses_with_the_one_step_when_apt_fails(bare_path, tmp_path, m
     stand_in(bare_path, "apt-get", 'echo "E: Unable to locate package bubblewrap" >&2\nexit 100\n')
     submission(tmp_path)
     with pytest.raises(grade.GraderError) as refusal:
-        grade.grade_class(tmp_path)
+        grade.grade_class(Course(tmp_path))
     assert "Unable to locate package bubblewrap" in str(refusal.value)
     assert "run `apt-get install -y bubblewrap`" in str(refusal.value)
     assert not (tmp_path / "gradebook.db").exists() and not (tmp_path / "autograded").exists()
@@ -86,7 +89,7 @@ def test_grading_refuses_with_the_one_step_when_apt_fails(bare_path, tmp_path, m
 def test_without_apt_it_says_what_to_install(bare_path, tmp_path):
     submission(tmp_path)
     with pytest.raises(grade.GraderError, match="no apt-get here: install the package bubblewrap"):
-        grade.grade_class(tmp_path)
+        grade.grade_class(Course(tmp_path))
 
 
 def test_make_sandbox_installs_graphviz_too(bare_path, tmp_path, monkeypatch, capsys):
@@ -109,7 +112,7 @@ def test_grading_refuses_without_graphviz_with_the_one_step(bare_path, tmp_path,
     stand_in(bare_path, "apt-get", 'echo "E: Unable to locate package graphviz" >&2\nexit 100\n')
     submission(tmp_path)
     with pytest.raises(grade.GraderError) as refusal:
-        grade.grade_class(tmp_path, sandboxed=sandboxed)
+        grade.grade_class(Course(tmp_path), sandboxed=sandboxed)
     assert "Unable to locate package graphviz" in str(refusal.value)
     assert "run `apt-get install -y graphviz` (Fedora: sudo dnf install graphviz)" in str(refusal.value)
     assert not (tmp_path / "gradebook.db").exists() and not (tmp_path / "autograded").exists()

@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from penguin_course import uptodate
-from penguin_course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
+from penguin_course.course import uptodate
+from penguin_course.course.directory import Course
+from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -63,26 +64,26 @@ def test_a_hand_grade_since_the_last_run_rewrites_the_outputs_without_grading(co
         given = db.execute("UPDATE grade SET manual_score = 1, needs_manual_grade = 0 "
                            "WHERE id = (SELECT id FROM grade WHERE needs_manual_grade = 1 LIMIT 1)")
         assert given.rowcount == 1
-    assert not uptodate.nothing_to_do(course, course / "submitted")
+    assert not uptodate.nothing_to_do(Course(course), course / "submitted")
     code, output, imported = make_grade(course)
     assert code == 0 and f"graded {STUDENT}" not in output and "grading" not in output, output
     assert "pandas" in imported  # it wrote the outputs
-    assert uptodate.nothing_to_do(course, course / "submitted") == 1
+    assert uptodate.nothing_to_do(Course(course), course / "submitted") == 1
 
 
 def test_a_changed_submission_is_graded_again(course):
     notebook = course / "submitted" / STUDENT / ASSIGNMENT / "1-inspect-dataset.ipynb"
     notebook.write_text(notebook.read_text().replace("penguins.head()", "penguins.tail()"))
-    assert not uptodate.nothing_to_do(course, course / "submitted")
+    assert not uptodate.nothing_to_do(Course(course), course / "submitted")
     code, output, _ = make_grade(course)
     assert code == 0 and f"graded {STUDENT}" in output, output
-    assert uptodate.nothing_to_do(course, course / "submitted") == 1
+    assert uptodate.nothing_to_do(Course(course), course / "submitted") == 1
 
 
 def test_changed_exercises_release_and_grade_again(course):
     helpers = course / "source" / ASSIGNMENT / "penguin_checks.py"
     helpers.write_text(helpers.read_text() + "\n# a comment\n")
-    assert not uptodate.release_is_current(course)
+    assert not uptodate.release_is_current(Course(course))
     code, output, _ = make_grade(course)
     assert code == 0 and f"graded {STUDENT}" in output, output
-    assert uptodate.release_is_current(course) and uptodate.nothing_to_do(course, course / "submitted") == 1
+    assert uptodate.release_is_current(Course(course)) and uptodate.nothing_to_do(Course(course), course / "submitted") == 1

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from penguin_course.course.submissions import INVALID, MISSING  # noqa: F401  (a notebook's statuses, too)
-
+# A notebook that could not be graded is MISSING or INVALID; a cell is PASSED, FAILED, ERROR,
+# TIMEOUT or MANUAL.
+MISSING, INVALID = "missing notebook", "invalid notebook"
 PASSED, FAILED, ERROR, TIMEOUT, MANUAL = "passed", "failed", "error", "timeout", "needs manual grading"
 RUN_RECORD = "grading.json"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-MISSING, INVALID = "missing notebook", "invalid notebook"
+from penguin_course.course.records import INVALID, MISSING  # noqa: F401  (re-exported: where they were)
 
 
 class InvalidNotebook(ValueError):

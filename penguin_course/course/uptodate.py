@@ -111,4 +111,4 @@ def nothing_to_do(course: Course, submitted_dir: Path, time_limit: float = TIME_
             a, submitted_dir, student, time_limit, sandboxed, digests[a.name]) for a, student in work):
         return 0
     current = outputs_digest(course)
-    return len({student for _, student in work}) if current is not None and read_stamp(root, OUTPUTS_STAMP) == current else 0
+    return len({student for _, student in work}) if current is not None and read_stamp(course, OUTPUTS_STAMP) == current else 0
