@@ -8,9 +8,11 @@ import shutil
 import pytest
 
 from conftest import gradebook_contents
+from penguin_course.bench import changed_threshold
 from penguin_course.grading import grade, shards
+from penguin_course.grading.replay import REPLAYED
 from penguin_course.course.directory import Course
-from penguin_course.course.paths import DEMO_SUBMISSIONS, ROOT
+from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, ROOT
 
 CLASS = ["demo-complete", "demo-partly-wrong", "demo-untouched"]
 
@@ -104,3 +106,14 @@ def test_merging_without_bundles_changes_nothing(tmp_path):
     with pytest.raises(grade.GraderError, match="no bundle under"):
         shards.merge(Course(merged), tmp_path / "nowhere")
     assert sorted(path for path in merged.rglob("*")) == before
+
+
+@pytest.mark.slow
+def test_a_merged_course_judges_a_changed_test_again_from_the_kept_answers(graded, tmp_path):
+    _, bundles = graded
+    merged = Course(course(tmp_path / "merged"))
+    shards.merge(merged, bundles)
+    changed_threshold(merged)  # notebook 4's hidden accuracy threshold, lowered
+    grade.grade_class(merged, workers=2)
+    assignment = merged.assignment(ASSIGNMENT)
+    assert [merged.read_run(assignment, student)[1].replay for student in CLASS] == [REPLAYED] * len(CLASS)

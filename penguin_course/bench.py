@@ -13,7 +13,9 @@ In one run, on a scratch copy of the course with N copies of the reference solut
 (e) starting the judge, once per worker process;
 (f) a `make grade` that finds nothing changed, as on a push that touched no submission;
 (g) the same class as 2 shards plus a merge, and from it the wall time of 300 students on
-    1, 5 and 20 runners.
+    1, 5 and 20 runners;
+(h) one hidden threshold changed after grading: the class judged again from the answers the
+    judge kept (no student code runs), against grading it again in full.
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -41,6 +43,7 @@ from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS,
 from penguin_course.course.records import StudentResult
 from penguin_course.grading import grade, shards
 from penguin_course.grading.autograde import grade_submission, record
+from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation import judge as judging
 from penguin_course.outputs.refresh import refresh
 
@@ -138,6 +141,16 @@ def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int]]:
     return seconds, merging, sizes
 
 
+def changed_threshold(course: Course) -> None:
+    """Lower notebook 4's hidden accuracy threshold, as an instructor would after grading."""
+    path = course.source / ASSIGNMENT / "4-improve-results.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test-accuracy-threshold":
+            cell.source = cell.source.replace("_accuracy >= 0.9,", "_accuracy >= 0.85,").replace("below 90%", "below 85%")
+    nbformat.write(notebook, path)
+
+
 def run(copies: int, workers: int) -> None:
     course = scratch_course(copies)
     try:
@@ -176,6 +189,16 @@ def run(copies: int, workers: int) -> None:
         subprocess.run([sys.executable, "-m", "penguin_course", "grade"], cwd=course.root, check=True, capture_output=True)
         unchanged = time.perf_counter() - unchanged_started
 
+        changed_threshold(course)
+        replay_started = time.perf_counter()  # make grade: the release again, the tests judged, the outputs
+        table = grade.grade_class(course, workers=workers)
+        replayed = time.perf_counter() - replay_started
+        replays = sum(course.read_run(assignment, student)[1].replay == REPLAYED for student in everyone)
+        full_started = time.perf_counter()
+        full_table = grade.grade_class(course, workers=workers, force=True)
+        full = time.perf_counter() - full_started
+        same = table[grade.BY_TEST_COLUMNS].equals(full_table[grade.BY_TEST_COLUMNS])
+
         print(f"(a) grading one student, serially:      {per_student:6.1f} s")
         print(f"    the same notebooks as plain scripts: {scripts:6.1f} s")
         print(f"    overhead ratio:                      {per_student / scripts:6.2f}")
@@ -204,6 +227,12 @@ def run(copies: int, workers: int) -> None:
             wall = per_student * CLASS_SIZE if runners == 1 else \
                 fixed + math.ceil(CLASS_SIZE / runners) * per_student + merging * CLASS_SIZE
             print(f"    {runners:2d} runner{'s' if runners > 1 else ' '}: {wall / 60:6.1f} min")
+        print(f"(h) a hidden threshold changed after grading, {copies} students, {workers} workers:")
+        print(f"    judged again from kept answers ({replays} of {copies}): {replayed:6.1f} s "
+              f"({replayed / copies:.2f} s a student)")
+        print(f"    graded again in full (FORCE=1):      {full:6.1f} s")
+        print(f"    ratio:                               {replayed / full:6.2f} "
+              f"({'the same' if same else 'NOT the same'} grades)")
     finally:
         shutil.rmtree(course.root, ignore_errors=True)
 

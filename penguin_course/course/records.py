@@ -41,10 +41,16 @@ class StudentResult:
     seconds: float = 0.0
     start_seconds: float = 0.0  # of that, starting the sandbox and importing the libraries
     assignment: str = ""
+    # what the judge received, kept (``kept_answers``): the file's digest, and the digests of the
+    # submission and of the exercises but their tests it was graded against (``uptodate``)
+    kept: dict[str, str] = field(default_factory=dict)
+    replay: str = ""  # "replayed" when judged again from kept answers; else why that could not be done, if tried
 
 
 def result_from_dict(saved: dict, assignment: str) -> StudentResult:
     """A StudentResult from its record's JSON (KeyError or TypeError if it is not one)."""
     notebooks = [NotebookResult(n["name"], n["status"], n["message"], [CellResult(**c) for c in n["cells"]])
                  for n in saved["notebooks"]]
-    return StudentResult(saved["student"], notebooks, saved["seconds"], assignment=assignment)
+    kept = saved.get("kept") or {}
+    return StudentResult(saved["student"], notebooks, saved["seconds"], assignment=assignment,
+                         kept={str(k): str(v) for k, v in dict(kept).items()}, replay=str(saved.get("replay", "")))

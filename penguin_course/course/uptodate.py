@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from penguin_course.course.assignments import Assignment, units
 from penguin_course.course.directory import DEFAULT_GRADEBOOK, Course
@@ -26,26 +27,63 @@ RELEASE_STAMP = Path("autograded") / ".release-digest"
 OUTPUTS_STAMP = Path("autograded") / ".outputs-digest"
 
 
-def exercises_digest(course: Course, assignment: Assignment | None = None) -> str:
-    """A digest of an assignment's exercises (default: every assignment's) and the course's nbgrader settings."""
+class Fingerprint(NamedTuple):
+    """What a student's grade for an assignment depends on, as digests."""
+
+    whole: str  # all of it: the run is redone when it changes
+    submission: str  # the student's files and the grading settings
+    base: str  # the exercises but their test cells: when only the tests changed, kept answers can judge them
+
+
+def exercises_digest(course: Course, assignment: Assignment | None = None, tests: bool = True) -> str:
+    """A digest of an assignment's exercises (default: every assignment's) and the course's nbgrader
+    settings; without their notebooks' test cells if ``tests`` is False."""
     digest = hashlib.sha256()
     source = assignment.source if assignment is not None else course.source
     for path in [course.root / "nbgrader_config.py"] + sorted(p for p in source.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(course.root)).encode() + b"\0" + path.read_bytes())
+        data = path.read_bytes()
+        if not tests and path.suffix == ".ipynb":
+            data = without_tests(data)
+        digest.update(str(path.relative_to(course.root)).encode() + b"\0" + data)
     return digest.hexdigest()
 
 
-def fingerprint(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool,
-                exercises: str | None = None) -> str:
-    """A digest of everything a student's grade for an assignment depends on: their files for it
-    (all of theirs if they have no folder for it), its exercises, the settings."""
-    exercises = exercises or exercises_digest(assignment.course, assignment)
-    digest = hashlib.sha256(f"{assignment.name} {time_limit} {sandboxed} {exercises}".encode())
+def without_tests(notebook: bytes) -> bytes:
+    """A notebook's JSON without its test cells (nbgrader's autograder tests: graded, not an answer)."""
+    try:
+        parsed = json.loads(notebook)
+        parsed["cells"] = [cell for cell in parsed["cells"] if not (
+            cell.get("cell_type") == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and not cell["metadata"]["nbgrader"].get("solution"))]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return notebook
+    return json.dumps(parsed, sort_keys=True).encode()
+
+
+def submission_digest(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float,
+                      sandboxed: bool) -> str:
+    """A digest of a student's files for an assignment (all of theirs if they have no folder for it)
+    and of the grading settings."""
+    digest = hashlib.sha256(f"{assignment.name} {time_limit} {sandboxed}".encode())
     folder = assignment.submitted(submitted_dir, student)
     folder = folder if folder.is_dir() else submitted_dir / student
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def whole_digest(submission: str, exercises: str) -> str:
+    return hashlib.sha256(f"{submission} {exercises}".encode()).hexdigest()
+
+
+def fingerprint(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float, sandboxed: bool,
+                exercises: str | None = None, base: str | None = None) -> Fingerprint:
+    """Digests of everything a student's grade for an assignment depends on: their files, its
+    exercises (``exercises`` and ``base``, if already known), the settings."""
+    course = assignment.course
+    submission = submission_digest(assignment, submitted_dir, student, time_limit, sandboxed)
+    return Fingerprint(whole_digest(submission, exercises or exercises_digest(course, assignment)), submission,
+                       base or exercises_digest(course, assignment, tests=False))
 
 
 def recorded_fingerprint(assignment: Assignment, student: str) -> str | None:
@@ -107,8 +145,8 @@ def nothing_to_do(course: Course, submitted_dir: Path, time_limit: float = TIME_
     chosen = [a for a in course.assignments if not assignment or a.name == assignment]
     work = units(course, submitted_dir, chosen)
     digests = {a.name: exercises_digest(course, a) for a in chosen}
-    if not work or any(recorded_fingerprint(a, student) != fingerprint(
-            a, submitted_dir, student, time_limit, sandboxed, digests[a.name]) for a, student in work):
+    if not work or any(recorded_fingerprint(a, student) != whole_digest(submission_digest(
+            a, submitted_dir, student, time_limit, sandboxed), digests[a.name]) for a, student in work):
         return 0
     current = outputs_digest(course)
     return len({student for _, student in work}) if current is not None and read_stamp(course, OUTPUTS_STAMP) == current else 0

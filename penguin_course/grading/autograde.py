@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -41,6 +42,8 @@ from penguin_course.isolation.sandbox import Sandbox, spares
 from penguin_course.course.records import (ERROR, FAILED, INVALID, MANUAL, MISSING, PASSED, TIMEOUT, CellResult,
                                            NotebookResult, StudentResult)
 from penguin_course.course.submissions import find_notebooks, read_notebook
+from penguin_course.course.uptodate import Fingerprint
+from penguin_course.isolation.kept_answers import KEPT_ANSWERS, KeptAnswers, NotebookAnswers
 
 SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 TIDY = [IgnorePattern, ClearMetadataPreprocessor, LimitOutput]
@@ -72,6 +75,33 @@ def forget_duplicates(notebook) -> None:
     for cell in notebook.cells:
         if "nbgrader" in cell.metadata and not cell.metadata.nbgrader:
             del cell.metadata["nbgrader"]
+
+
+def drop_removed_tests(notebook, tests: dict[str, str]) -> None:
+    """Take out the test cells that are no longer tests of the course (removed from source/ after
+    the release the student worked from): nbgrader would refuse the whole notebook for a graded cell
+    it does not know. A student cannot make a graded cell, so no answer is lost."""
+    notebook.cells = [cell for cell in notebook.cells if not (
+        cell.get("cell_type") == "code" and is_grade(cell) and not is_solution(cell)
+        and cell.metadata.nbgrader.get("grade_id") not in tests)]
+
+
+def name_restored_cells(notebook) -> None:
+    """A cell that OverwriteCells added back (a test the student's notebook lacks) has no id, which
+    nbformat would then make up at random: named after its grade id, grading the same work twice
+    writes the same notebook and feedback page."""
+    if (notebook.get("nbformat"), notebook.get("nbformat_minor", 0)) < (4, 5):  # cells had no ids then
+        return
+    taken = {cell.get("id") for cell in notebook.cells}
+    for cell in notebook.cells:
+        if cell.get("id"):
+            continue
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        name = f"restored-{hashlib.sha256(grade_id.encode()).hexdigest()[:12]}"
+        while name in taken:
+            name = f"restored-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+        cell["id"] = name
+        taken.add(name)
 
 
 def stop_after(cells, index: int, status: str, message: str) -> None:
@@ -113,10 +143,12 @@ def judge_modules(assignment: Assignment) -> list[str]:
 
 
 def execute(notebook, resources: dict, config: Config, deadline: float, helpers: list[str],
-            sandbox: Sandbox | None, judge: judging.Judge | None, tests: dict[str, str] | None = None) -> tuple[str, str]:
-    """Run the notebook in place; ("", "") or the status and message of what stopped it."""
+            sandbox: Sandbox | None, judge: judging.Judge | None, tests: dict[str, str] | None = None,
+            answers: NotebookAnswers | None = None) -> tuple[str, str]:
+    """Run the notebook in place, keeping what the judge receives in ``answers`` if given; ("", "")
+    or the status and message of what stopped it."""
     executor = JudgedExecute(config=config)
-    executor.judge, executor.tests = judge, tests
+    executor.judge, executor.tests, executor.answers = judge, tests, answers
     executor.interrupt_on_timeout = False  # a cell past the notebook's time limit ends the run
     # The kernel's own log (e.g. its warning about TCP transport) is not the student's output.
     # The tests' helpers are imported as the kernel starts, before any answer runs: whatever
@@ -189,45 +221,72 @@ def cell_results(notebook) -> list[CellResult]:
     return results
 
 
-def grade_notebook(assignment: Assignment, student: str, submitted, folder: Path, config: Config,
-                   time_limit: float, sandbox: Sandbox | None, judge: judging.Judge | None) -> NotebookResult:
+def sanitize(assignment: Assignment, student: str, submitted, folder: Path,
+             config: Config) -> tuple[NotebookResult, nbformat.NotebookNode | None, dict]:
+    """The submitted notebook as the autograder runs it (outputs cleared, the tests and the kernel put
+    back from the gradebook), with its resources; no notebook if it is missing or invalid (the result says why)."""
     result = NotebookResult(submitted.expected)
     if submitted.path is None:
         result.status, result.message = MISSING, submitted.note
-        return result
+        return result, None, {}
     try:
         notebook = read_notebook(submitted.path)
+        drop_removed_tests(notebook, source_tests(assignment, submitted.expected))
         resources = resources_for(assignment, student, submitted.expected, folder)
         for preprocessor in SANITIZE:
             notebook, resources = preprocessor(config=config)(notebook, resources)
             if preprocessor is DeduplicateIds:
                 forget_duplicates(notebook)
+        name_restored_cells(notebook)
         notebook = nbformat.from_dict(notebook)  # cells that OverwriteCells added back are plain dicts
     except Exception as error:  # a notebook nbgrader cannot make sense of is recorded, not fatal
         result.status, result.message = INVALID, str(error).splitlines()[0] if str(error) else type(error).__name__
-        return result
-    if sandbox is not None:
-        # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
-        resources["metadata"]["path"] = str(sandbox.fill(folder))
-    # The tests the judge runs are the instructor's, by grade id, whatever the submitted cells say.
-    tests = judging.test_sources(nbformat.read(assignment.source / submitted.expected, as_version=4))
-    result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
-                                            assignment.helper_modules, sandbox, judge, tests)
-    if submitted.note and not result.message:
-        result.message = submitted.note
+        return result, None, {}
+    return result, notebook, resources
+
+
+def source_tests(assignment: Assignment, name: str) -> dict[str, str]:
+    """The tests the judge runs: the instructor's, by grade id, whatever the submitted cells say."""
+    return judging.test_sources(nbformat.read(assignment.source / name, as_version=4))
+
+
+def finish(result: NotebookResult, notebook, resources: dict, config: Config, folder: Path, note: str) -> NotebookResult:
+    """After the run: the graded notebook tidied and written to ``folder``, and its cells' results."""
+    if note and not result.message:
+        result.message = note
     forgive_warnings(notebook)
     for preprocessor in TIDY:  # called, not .preprocess(): a preprocessor that is not enabled does nothing
         notebook, resources = preprocessor(config=config)(notebook, resources)
-    nbformat.write(notebook, folder / submitted.expected)
+    nbformat.write(notebook, folder / result.name)
     result.cells = cell_results(notebook)
     return result
 
 
+def grade_notebook(assignment: Assignment, student: str, submitted, folder: Path, config: Config,
+                   time_limit: float, sandbox: Sandbox | None, judge: judging.Judge | None,
+                   kept: KeptAnswers | None = None) -> NotebookResult:
+    result, notebook, resources = sanitize(assignment, student, submitted, folder, config)
+    if notebook is None:
+        return result
+    if sandbox is not None:
+        # Each notebook runs in a fresh copy of the folder: one cannot leave files for the next.
+        resources["metadata"]["path"] = str(sandbox.fill(folder))
+    tests = source_tests(assignment, submitted.expected)
+    answers = kept.notebook(submitted.expected) if kept is not None else None
+    result.status, result.message = execute(notebook, resources, config, time.monotonic() + time_limit,
+                                            assignment.helper_modules, sandbox, judge, tests, answers)
+    if answers is not None and not result.status:  # it ran to its end: its kernel cells' outputs are kept
+        answers.executed, answers.judged = json.loads(nbformat.writes(notebook)), sorted(tests)
+    return finish(result, notebook, resources, config, folder, submitted.note)
+
+
 def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float,
-                     sandboxed: bool = True, more_to_come: bool = True) -> StudentResult:
+                     sandboxed: bool = True, more_to_come: bool = True,
+                     digests: Fingerprint | None = None) -> StudentResult:
     """Sanitize and execute every notebook of ``student``'s work for ``assignment``, in a sandbox
     unless ``sandboxed`` is False (then with the grader's own rights); writes autograded/, not
-    the gradebook. If ``more_to_come``, the next student's sandbox starts meanwhile."""
+    the gradebook. If ``more_to_come``, the next student's sandbox starts meanwhile. With the
+    ``digests`` of what is graded, what the judge receives is kept, to judge changed tests again."""
     started = time.monotonic()
     config = assignment.course.config
     submitted = assignment.submitted(submitted_dir, student)
@@ -237,16 +296,26 @@ def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, 
         os.environ.update(GRADING_ENV)  # inherited by the kernels, with the rest of the grader's environment
     given = assignment.given_files
     context = spares().take(GRADING_ENV, given, imported_modules(assignment)) if sandboxed else nullcontext()
-    # The tests run in a judge of their own, which this process keeps for the students it grades next.
-    judge = judging.shared(given + assignment.hidden_files, judge_modules(assignment), sandboxed, GRADING_ENV)
+    judge = assignment_judge(assignment, sandboxed)
+    kept = KeptAnswers(digests.submission, digests.base) if digests is not None else None
     with context as sandbox:
         if sandbox is not None and more_to_come:
             sandbox.ready()  # this student's imports done before the next student's sandbox starts its own
             spares().prepare()
-        results = [grade_notebook(assignment, student, notebook, folder, config, time_limit, sandbox, judge)
+        results = [grade_notebook(assignment, student, notebook, folder, config, time_limit, sandbox, judge, kept)
                    for notebook in find_notebooks(submitted, assignment.notebooks)]
         start_seconds = sandbox.start_seconds if sandbox is not None else 0.0
-    return StudentResult(student, results, time.monotonic() - started, start_seconds, assignment.name)
+    result = StudentResult(student, results, time.monotonic() - started, start_seconds, assignment.name)
+    if kept is not None:
+        result.kept = {"answers": kept.write(folder / KEPT_ANSWERS), "submission": digests.submission,
+                       "base": digests.base}
+    return result
+
+
+def assignment_judge(assignment: Assignment, sandboxed: bool) -> judging.Judge:
+    """The judge of the assignment's tests, which this process keeps for the students it grades next."""
+    return judging.shared(assignment.given_files + assignment.hidden_files, judge_modules(assignment), sandboxed,
+                          GRADING_ENV)
 
 
 def record(assignment: Assignment, result: StudentResult, previous: StudentResult | None = None) -> None:

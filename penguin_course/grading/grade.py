@@ -6,8 +6,9 @@ alone, as each student finishes. Then every output is written from the gradebook
 (``refresh``): grades.csv, grades-by-test.csv, the feedback pages and report.html.
 
 A student whose submission and the exercises have not changed since the last run is not
-graded again (``force`` grades everyone). Grading a student again keeps the hand grade of
-every written answer that did not change.
+graded again (``force`` grades everyone). When only test cells changed, a student's tests are
+judged again from the answers the judge received in the last run, without running their code
+(``replay``). Grading a student again keeps the hand grade of every written answer that did not change.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from penguin_course.course import assignments, uptodate
 from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
 from penguin_course.course.records import MANUAL, CellResult, StudentResult
-from penguin_course.course.uptodate import TIME_LIMIT, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
-from penguin_course.grading.autograde import grade_submission, record
+from penguin_course.course.uptodate import TIME_LIMIT, Fingerprint, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
+from penguin_course.grading.autograde import record
+from penguin_course.grading.replay import REPLAYED, grade_or_replay
 from penguin_course.isolation import sandbox
 from penguin_course.outputs.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
 from penguin_course.preparing import release
@@ -114,24 +116,35 @@ def worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells, progress, task) -> tuple[dict[str, str], list[str]]:
-    """Grade ``pending`` in worker processes, saving each result as it comes; (what failed for
-    whom, the students lost with a worker process that died)."""
+def replayable(fingerprint: Fingerprint, previous: StudentResult | None) -> bool:
+    """Whether only tests changed since the last run, which kept what the judge received."""
+    kept = previous.kept if previous is not None else {}
+    return bool(kept.get("answers")) and (kept.get("submission"), kept.get("base")) == fingerprint[1:]
+
+
+def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells, progress, task,
+                  replays=frozenset()) -> tuple[dict[str, str], list[str]]:
+    """Grade ``pending`` in worker processes (those in ``replays`` judged again from their kept answers
+    first), saving each result as it comes; (what failed for whom, the students lost with a worker
+    process that died)."""
     failures, lost = {}, []
     workers = workers or os.cpu_count() or 1
+    order = sorted(pending, key=lambda unit: unit not in replays)
+    in_full = len(order) - len(replays)
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
         # the pool hands the work out in this order: a worker that takes one of the last ones starts no
-        # sandbox ahead for a next student it will not get
-        futures = {pool.submit(grade_submission, assignment, submitted_dir, student, time_limit, sandboxed,
-                               index < len(pending) - workers): (assignment, student)
-                   for index, (assignment, student) in enumerate(pending)}
+        # sandbox ahead for a next student it will not get (nor does a replay, which needs none)
+        futures = {pool.submit(grade_or_replay, assignment, submitted_dir, student, time_limit, sandboxed,
+                               index - len(replays) < in_full - workers and (assignment, student) not in replays,
+                               pending[(assignment, student)], (assignment, student) in replays): (assignment, student)
+                   for index, (assignment, student) in enumerate(order)}
         for future in as_completed(futures):
             unit = futures[future]
             assignment, student = unit
             try:
                 result = complete(future.result(), cells[assignment.name])
                 record(assignment, result, previous.get(unit))  # the only writer of the gradebook
-                assignment.course.save_run(assignment, result, pending[unit])
+                assignment.course.save_run(assignment, result, pending[unit].whole)
             except BrokenProcessPool as error:
                 codes = sorted({process.exitcode for process in getattr(pool, "_processes", {}).values()} - {None})
                 failures[unit] = f"a grading worker died (exit codes {codes}): {error}"
@@ -142,7 +155,10 @@ def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandbox
                 progress.advance(task)
                 continue
             score = sum(c.score for n in result.notebooks for c in n.cells)
-            progress.console.print(f"graded {student}'s {assignment.name} in {result.seconds:.0f} s: {score:g} points")
+            how = {REPLAYED: "judged again from kept answers"}.get(result.replay, "graded")
+            if result.replay and result.replay != REPLAYED:
+                how = f"graded in full ({result.replay})"
+            progress.console.print(f"{how} {student}'s {assignment.name} in {result.seconds:.0f} s: {score:g} points")
             progress.advance(task)
     return failures, lost
 
@@ -186,26 +202,29 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     work = [(a, student) for a, student in assignments.units(course, submitted_dir, chosen)
             if only is None or student in only]
     exercises = {a.name: uptodate.exercises_digest(course, a) for a in chosen}
+    bases = {a.name: uptodate.exercises_digest(course, a, tests=False) for a in chosen}
     pending = {}
     for a, student in work:
-        digest = fingerprint(a, submitted_dir, student, time_limit, sandboxed, exercises[a.name])
-        if force or unchanged_result(a, student, digest) is None:
-            pending[(a, student)] = digest
+        digests = fingerprint(a, submitted_dir, student, time_limit, sandboxed, exercises[a.name], bases[a.name])
+        if force or unchanged_result(a, student, digests.whole) is None:
+            pending[(a, student)] = digests
     if not uptodate.release_is_current(course):
         release.generate_all(course)  # records the assignments and their test cells in the gradebook
         uptodate.write_stamp(course, uptodate.RELEASE_STAMP, uptodate.exercises_digest(course))
     cells = {a.name: course_cells(a) for a in chosen}
-    if pending:
-        what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"
-        console.print(f"grading {len(pending)} of {len(work)} {what} ({len(work) - len(pending)} unchanged)")
     # the last run's record, read before the workers replace autograded/: which answers changed
     previous = {unit: run[1] for unit in pending if (run := course.read_run(*unit)) is not None}
+    replays = set() if force else {unit for unit in pending if replayable(pending[unit], previous.get(unit))}
+    if pending:
+        what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"
+        again = f", {len(replays)} of them from the judge's kept answers: only tests changed" if replays else ""
+        console.print(f"grading {len(pending)} of {len(work)} {what} ({len(work) - len(pending)} unchanged{again})")
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("time left"),
                TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("grading", total=len(pending))
         failures, lost = grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells,
-                                       progress, task)
+                                       progress, task, replays)
         if lost:  # a worker process died (not a sandboxed kernel): once more, in a fresh pool
             progress.console.print(f"a grading worker died; grading {', '.join(s for _, s in lost)} again")
             for unit in lost:

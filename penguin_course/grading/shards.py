@@ -24,13 +24,14 @@ from penguin_course.course.directory import Course
 from penguin_course.course.records import RUN_RECORD
 from penguin_course.grading.autograde import prepare_folder, record
 from penguin_course.grading.grade import GraderError, check_submissions, chosen_assignments, grade_class
+from penguin_course.isolation.kept_answers import KEPT_ANSWERS
 from penguin_course.outputs.refresh import refresh
 from penguin_course.preparing import release
 
 MANIFEST = "manifest.json"
 # Of a student's graded folder, what a bundle carries: the rest (dataset, helpers, the student's
 # other files) the merging machine has in source/ and submitted/ itself.
-CARRIED = ("*.ipynb", RUN_RECORD, "timestamp.txt")
+CARRIED = ("*.ipynb", RUN_RECORD, KEPT_ANSWERS, "timestamp.txt")
 
 
 def parse(spec: str) -> tuple[int, int]:

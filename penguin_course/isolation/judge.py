@@ -44,6 +44,7 @@ from nbclient.util import ensure_async, run_hook, run_sync
 from nbgrader.utils import is_grade, is_solution
 
 from penguin_course.isolation import crossing, judge_process
+from penguin_course.isolation.kept_answers import NotebookAnswers
 from penguin_course.isolation.sandbox import SANDBOX_UID_BASE, Limits, Sandbox, namespace_members
 
 KERNEL_MODULE = crossing.KERNEL_MODULE
@@ -284,6 +285,10 @@ class JudgeTests:
 
     judge: Judge | None = None
     tests: dict[str, str] | None = None
+    # Where the kernel is (see ``kept_answers``): how many kernel cells have run, and how many calls
+    # of the student's functions the tests made since; and, if kept, what the judge received.
+    place = calls_here = 0
+    answers: NotebookAnswers | None = None
 
     def judged_source(self, cell) -> str | None:
         if self.judge is None or not is_test_cell(cell):
@@ -294,7 +299,10 @@ class JudgeTests:
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         source = self.judged_source(cell)
         if source is None:
-            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            if cell.cell_type == "code":
+                self.place, self.calls_here = self.place + 1, 0
+            return cell
         await run_hook(self.on_cell_start, cell=cell, cell_index=cell_index)
         started, self.kernel_seconds = datetime.now(timezone.utc), 0.0
         cell.outputs = []
@@ -310,6 +318,10 @@ class JudgeTests:
             if message["op"] == "done":
                 break
             reply, data = await self.ask_kernel(cell, message, payload)
+            if self.answers is not None:
+                self.answers.keep(self.place, self.calls_here, message, payload, reply, data)
+            if message.get("op") == "call":
+                self.calls_here += 1
             session.send(reply, data)
         cell.outputs = [nbformat.from_dict(output) for output in message["outputs"]]
         if self.record_timing:  # for make bench: the judge's time, and the kernel's answering in it
@@ -331,17 +343,24 @@ class JudgeTests:
     def kernel_folder(self) -> Path:
         return Path(self.resources.get("metadata", {}).get("path") or ".")
 
-    def share_files(self) -> None:
-        """The judge's working folder: the given files, and the student's as they are now."""
+    def clear_workdir(self) -> Path:
+        """The judge's working folder, with only the given files left in it."""
         workdir = self.judge.workdir
         for entry in workdir.iterdir():
             if entry.name not in self.judge.given:
                 shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        return workdir
+
+    def share_files(self) -> None:
+        """The judge's working folder: the given files, and the student's as they are now."""
+        workdir = self.clear_workdir()
         folder = open_folder(self.kernel_folder())
         try:
             copy_files(folder, workdir, self.judge.given, [MAX_FILES, crossing.MAX_BYTES])
         finally:
             os.close(folder)
+        if self.answers is not None:
+            self.answers.keep_files(self.place, self.calls_here, workdir, self.judge.given)
 
     async def run_silently(self, cell, code: str) -> None:
         message_id = await ensure_async(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,

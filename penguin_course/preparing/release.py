@@ -6,6 +6,9 @@ import ast
 import zipfile
 from pathlib import Path
 
+import nbformat
+from nbgrader.utils import is_grade, is_locked, is_solution, is_task
+
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
 from penguin_course.course.nbgrader_cli import nbgrader
@@ -24,9 +27,70 @@ EPOCH = (1980, 1, 1, 0, 0, 0)  # every member's date in the bundle: the same inp
 def generate(assignment: Assignment) -> Path:
     """``nbgrader generate_assignment``: strip solutions and hidden tests, record the
     assignment in the gradebook, and write release/<assignment>/, with the students' tools."""
+    follow_test_cells(assignment)
     nbgrader(assignment.course, "generate_assignment", assignment.name, "--force")
     write_student_tools(assignment.release)
     return assignment.release
+
+
+def is_test(cell) -> bool:
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def is_source_cell(cell) -> bool:
+    """Whether nbgrader keeps the cell in the gradebook (``SaveCells``): to restore it, or to grade it."""
+    return is_grade(cell) or is_solution(cell) or is_locked(cell) or is_task(cell)
+
+
+def follow_test_cells(assignment: Assignment) -> list[str]:
+    """Test cells added to or removed from source/ since students were graded, applied to the gradebook
+    before nbgrader releases; their grade ids.
+
+    nbgrader refuses to add or remove any cell of a notebook that has submissions (jupyter/nbgrader#1646),
+    so a test added after grading would stop the release. Tests are the course's, not the students':
+    an added one gets its cell and an ungraded grade in each submission (grading scores it), a removed
+    one goes with its grades, and the notebook's cells are listed again in source/'s order, where
+    nbgrader's ``add_missing_cells`` puts a test back into a student's notebook. Any other cell added
+    or removed is left to nbgrader, which refuses it as before."""
+    from nbgrader.api import Grade, GradeCell, MissingEntry, SourceCell
+
+    changed = []
+    if not assignment.course.gradebook_exists():  # nothing graded yet
+        return changed
+    with assignment.course.gradebook() as gradebook:
+        try:
+            stored = gradebook.find_assignment(assignment.name)
+        except MissingEntry:
+            return changed
+        for notebook in stored.notebooks:
+            path = assignment.source / f"{notebook.name}.ipynb"
+            if not notebook.submissions or not path.is_file():
+                continue
+            cells = [cell for cell in nbformat.read(path, as_version=4).cells if is_source_cell(cell)]
+            tests = {cell.metadata.nbgrader.grade_id: cell for cell in cells if is_test(cell)}
+            graded = {cell.name: cell for cell in notebook.grade_cells}
+            answers = {cell.name for cell in notebook.solution_cells}
+            stored_tests = {name for name, cell in graded.items() if name not in answers and cell.cell_type == "code"}
+            added, removed = sorted(tests.keys() - graded.keys()), sorted(stored_tests - tests.keys())
+            others = {cell.metadata.nbgrader.grade_id for cell in cells} - tests.keys()
+            if not (added or removed) or others != {cell.name for cell in notebook.source_cells} - stored_tests:
+                continue
+            for name in removed:
+                for row in [*graded[name].grades, *graded[name].comments, graded[name]]:
+                    gradebook.db.delete(row)
+            for name in added:
+                cell = GradeCell(name=name, notebook=notebook, cell_type="code",
+                                 max_score=float(tests[name].metadata.nbgrader.get("points", 0)))
+                gradebook.db.add_all([cell, *(Grade(cell=cell, notebook=submitted) for submitted in notebook.submissions)])
+            for source_cell in list(notebook.source_cells):
+                gradebook.db.delete(source_cell)
+            gradebook.db.flush()
+            gradebook.db.add_all([SourceCell(name=cell.metadata.nbgrader.grade_id, notebook=notebook,
+                                             cell_type=cell.cell_type, locked=is_locked(cell), source=cell.source)
+                                  for cell in cells])
+            gradebook.db.commit()
+            changed += added + removed
+    return changed
 
 
 def generate_all(course: Course, name: str | None = None) -> list[Path]:
