@@ -42,6 +42,20 @@ def is_source_cell(cell) -> bool:
     return is_grade(cell) or is_solution(cell) or is_locked(cell) or is_task(cell)
 
 
+def has_submissions_table(course: Course) -> bool:
+    """Whether the gradebook has ever recorded a submission's notebook. Asked of the database itself:
+    nbgrader's Gradebook would create an empty one, calling an ``alembic`` program that may not be on PATH."""
+    if not course.gradebook_exists():
+        return False
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(course.db_url)
+    try:
+        return sqlalchemy.inspect(engine).has_table("submitted_notebook")
+    finally:
+        engine.dispose()
+
+
 def follow_test_cells(assignment: Assignment) -> list[str]:
     """Test cells added to or removed from source/ since students were graded, applied to the gradebook
     before nbgrader releases; their grade ids.
@@ -55,7 +69,7 @@ def follow_test_cells(assignment: Assignment) -> list[str]:
     from nbgrader.api import Grade, GradeCell, MissingEntry, SourceCell
 
     changed = []
-    if not assignment.course.gradebook_exists():  # nothing graded yet
+    if not has_submissions_table(assignment.course):  # nothing graded yet
         return changed
     with assignment.course.gradebook() as gradebook:
         try:
