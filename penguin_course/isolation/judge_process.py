@@ -193,6 +193,13 @@ def guard_keras_loading() -> None:
     keras.saving.load_model = keras.models.load_model = checked_load_model
 
 
+def reap(*_) -> None:
+    """Collect the judges that have ended (a SIGCHLD handler)."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
 def serve(path: str, modules: list[str], given: str = "") -> None:
     """The judge's zygote: import ``modules``, then fork a judge for each connection on ``path``;
     ``given`` is the folder of the assignment's given files."""
@@ -215,14 +222,15 @@ def serve(path: str, modules: list[str], given: str = "") -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
     allowed = frozenset(modules)
+    # each judge is reaped as it ends: a zombie left until the next notebook would make the
+    # grader, closing the sandbox, wait for it in vain
+    signal.signal(signal.SIGCHLD, reap)
     while True:
         connection, _ = server.accept()
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
         if os.fork() == 0:
             server.close()
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             code = 0
             try:
                 judge(connection, allowed)
