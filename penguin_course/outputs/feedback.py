@@ -13,24 +13,42 @@ that needs MathJax from a CDN. Here:
 - the maths is rendered to MathML when the page is written, so it shows offline.
 
 A notebook that could not be graded (missing, not a notebook) gets a page saying why.
+
+``write_pages`` runs nbgrader's GenerateFeedback in this process, for the pages whose inputs
+changed only (the graded notebook, its grades and comments in the gradebook, the settings and
+templates above): after a test changed in one notebook, the class's other pages stay as they
+were, and a refresh that follows hand grading rewrites the pages of the notebooks graded.
+``nbgrader generate_feedback --force`` would rewrite every page of the class.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
+import json
+import logging
 import os
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
 import nbformat
 from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool
 
+from penguin_course.course.directory import Course
+from penguin_course.course.nbgrader_cli import NbgraderError
+
 HIDDEN = "### BEGIN HIDDEN TESTS"
+# what each feedback page was made from (see ``write_pages``), beside the other grading stamps
+PAGE_DIGESTS = Path("autograded") / ".feedback-digests.json"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PENDING = "Waiting to be graded by hand: the score shown here is not final."
 # $$display$$ first, then $inline$ (not an escaped \$, not spanning paragraphs)
@@ -144,3 +162,132 @@ def write_not_graded(folder: Path, notebook: str, status: str, message: str) -> 
     page.write_text(not_graded_page(notebook, status, message))
     os.chmod(page, 0o644)
     return page
+
+
+def pages_made_with() -> str:
+    """A digest of how pages are made: this module, its templates, nbgrader's and nbconvert's versions."""
+    import nbconvert
+    import nbgrader
+
+    digest = hashlib.sha256(f"{nbgrader.__version__} {nbconvert.__version__}".encode())
+    for path in [Path(__file__), *sorted(path for path in TEMPLATES.rglob("*") if path.is_file())]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def gradebook_part(notebook) -> list:
+    """What GetGrades and MarkHandGrading read of a submitted notebook: its score, late penalty,
+    grades and comments."""
+    return [notebook.score, notebook.max_score, notebook.late_submission_penalty,
+            sorted((grade.name, grade.score, grade.max_score, grade.needs_manual_grade) for grade in notebook.grades),
+            sorted((comment.name, comment.comment) for comment in notebook.comments)]
+
+
+def page_content(notebook: Path) -> bytes:
+    """The graded notebook as its page shows it: without the times each cell ran at, which a
+    page never shows and which every grading changes."""
+    content = json.loads(notebook.read_bytes())
+    for cell in content.get("cells", []):
+        cell.get("metadata", {}).pop("execution", None)
+    return json.dumps(content, sort_keys=True).encode()
+
+
+def page_digests(course: Course, assignment: str) -> dict[str, str]:
+    """The digest of what each feedback page of ``assignment`` is made from, by the graded
+    notebook's path (relative to the course): the notebook, the student's other graded files
+    (copied beside the pages), its part of the gradebook, the course's settings and templates."""
+    made_with = pages_made_with() + hashlib.sha256((course.root / "nbgrader_config.py").read_bytes()).hexdigest()
+    parts = {}
+    with course.gradebook() as gradebook:
+        try:
+            submissions = gradebook.find_assignment(assignment).submissions
+        except MissingEntry:
+            submissions = []
+        for submission in submissions:
+            for notebook in submission.notebooks:
+                parts[(submission.student_id, notebook.name)] = gradebook_part(notebook)
+    digests, ignored = {}, course.ignored()
+    for folder in sorted(course.autograded.glob(f"*/{assignment}")):
+        student = folder.parent.name
+        others = sorted((str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns)
+                        for path in folder.rglob("*") if path.is_file() and path.suffix != ".ipynb"
+                        and not any(fnmatch(part, pattern) for part in path.relative_to(folder).parts
+                                    for pattern in ignored))
+        for notebook in sorted(folder.glob("*.ipynb")):
+            if (student, notebook.stem) not in parts:  # not in the gradebook: nbgrader would fail on it
+                continue
+            digest = hashlib.sha256(page_content(notebook))
+            digest.update(json.dumps([made_with, others, parts[(student, notebook.stem)]], default=str).encode())
+            digests[str(notebook.relative_to(course.root))] = digest.hexdigest()
+    return digests
+
+
+class ChosenFeedback(GenerateFeedback):
+    """nbgrader's GenerateFeedback for the chosen graded notebooks only (``chosen``: their paths),
+    removing only their old pages, where --force would remove each student's whole folder."""
+
+    chosen: set[Path] = set()
+
+    def init_notebooks(self) -> None:
+        super().init_notebooks()
+        chosen = {folder: [path for path in found if Path(path).resolve() in self.chosen]
+                  for folder, found in self.assignments.items()}
+        self.assignments = {folder: found for folder, found in chosen.items() if found}
+
+    def init_destination(self, assignment_id: str, student_id: str) -> bool:
+        destination = Path(self._format_dest(assignment_id, student_id))
+        for notebook in self.notebooks:
+            (destination / f"{Path(notebook).stem}{self.exporter.file_extension}").unlink(missing_ok=True)
+        return True
+
+
+def generate_pages(course: Course, assignment: str, chosen: list[Path]) -> None:
+    """nbgrader's generate_feedback, as configured in nbgrader_config.py, for the graded notebooks
+    ``chosen``; NbgraderError with nbgrader's log if it fails."""
+    log = io.StringIO()
+    logger = logging.getLogger(f"penguin_course.feedback.{id(log)}")
+    logger.propagate = False
+    logger.addHandler(logging.StreamHandler(log))
+    coursedir = CourseDirectory(config=course.config)
+    coursedir.root, coursedir.assignment_id = str(course.root.resolve()), assignment
+    converter = ChosenFeedback(coursedir=coursedir, config=course.config, log=logger)
+    converter.chosen = {path.resolve() for path in chosen}
+    try:
+        converter.start()
+    except Exception as error:  # nbgrader logs what went wrong, then raises
+        raise NbgraderError(f"generate_feedback failed in {course.root} ({type(error).__name__}: {error}):\n"
+                            f"{log.getvalue()}") from None
+    finally:
+        logger.handlers.clear()
+
+
+def write_pages(course: Course, assignment: str, not_graded: dict[str, list[tuple[str, str, str]]]) -> int:
+    """Every feedback page of ``assignment``: nbgrader's for each graded notebook whose inputs
+    changed since its page was made (``page_digests``), ours for each notebook that could not be
+    graded (``not_graded``: student -> (notebook, status, message)); a page of a notebook that is
+    neither is removed. How many of nbgrader's pages were written."""
+    stamp = course.root / PAGE_DIGESTS
+    try:
+        made = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        made = {}
+    digests = page_digests(course, assignment)
+    feedback_page = lambda graded: course.root / "feedback" / Path(graded).relative_to("autograded").with_suffix(".html")  # noqa: E731
+    stale = [graded for graded, digest in digests.items()
+             if made.get(graded) != digest or not feedback_page(graded).is_file()]
+    if stale:
+        made = {graded: digest for graded, digest in made.items() if graded not in stale}
+        stamp.write_text(json.dumps(made, indent=0, sort_keys=True))  # these pages are not made yet
+        generate_pages(course, assignment, [course.root / graded for graded in stale])
+    made.update(digests)
+    stamp.write_text(json.dumps(made, indent=0, sort_keys=True))
+    for student, notebooks in not_graded.items():
+        for notebook, status, message in notebooks:
+            write_not_graded(course.feedback / student / assignment, notebook, status, message)
+    for folder in course.autograded.glob(f"*/{assignment}"):  # pages of notebooks no longer graded
+        kept = {Path(name).stem for name, _, _ in not_graded.get(folder.parent.name, [])}
+        kept |= {path.stem for path in folder.glob("*.ipynb")}
+        for page in (course.feedback / folder.parent.name / assignment).glob("*.html"):
+            if page.stem not in kept:
+                page.unlink()
+    return len(stale)

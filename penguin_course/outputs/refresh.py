@@ -7,7 +7,8 @@ could not be graded, which test timed out), this writes:
 - grades-by-test.csv: one row per assignment, student, notebook and graded cell, with a status;
 - grades.csv: ``nbgrader export``, one row per student;
 - feedback/<student>/<assignment>/*.html: nbgrader's ``generate_feedback``, as configured in
-  nbgrader_config.py (no hidden test; hand grades, comments and what still waits);
+  nbgrader_config.py (no hidden test; hand grades, comments and what still waits), for the
+  pages whose graded notebook or grades changed (``feedback.write_pages``);
 - report.html.
 
 It runs no student code and takes seconds, so it can follow every session of grading by hand.
@@ -24,11 +25,10 @@ from nbgrader.api import MissingEntry
 from penguin_course.course import uptodate
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
-from penguin_course.course.nbgrader_cli import nbgrader
 from penguin_course.course.notebooks import graded_cells
 from penguin_course.course.records import FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult
 from penguin_course.outputs import report
-from penguin_course.outputs.feedback import write_not_graded
+from penguin_course.outputs.feedback import write_pages
 
 BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status"]
 HAND_GRADED = "graded by hand"
@@ -87,15 +87,24 @@ def notebook_statuses(runs: dict[str, StudentResult]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["assignment", "student_id", "notebook", "status", "message"])
 
 
-def write_feedback(assignment: Assignment, runs: dict[str, StudentResult]) -> None:
-    """nbgrader's generate_feedback for every graded student, then a page for each notebook it could not grade."""
-    if any(assignment.course.autograded.glob(f"*/{assignment.name}/*.ipynb")):
-        nbgrader(assignment.course, "generate_feedback", assignment.name, "--force")
-    for result in runs.values():
-        for notebook in result.notebooks:
-            if notebook.status in (MISSING, INVALID):
-                write_not_graded(assignment.feedback(result.student), notebook.name, notebook.status,
-                                 notebook.message)
+def write_feedback(assignment: Assignment, runs: dict[str, StudentResult]) -> int:
+    """The feedback pages of every graded student (``feedback.write_pages``); how many nbgrader wrote."""
+    not_graded = {result.student: [(notebook.name, notebook.status, notebook.message) for notebook in result.notebooks
+                                   if notebook.status in (MISSING, INVALID)] for result in runs.values()}
+    return write_pages(assignment.course, assignment.name, not_graded)
+
+
+def export_grades(course: Course, path: Path) -> None:
+    """``nbgrader export --to=path``, as configured in nbgrader_config.py (``ExportApp.plugin_class``,
+    nbgrader's CSV by default), run in this process: a new Python would spend longer starting."""
+    from nbgrader.plugins import CsvExportPlugin
+    from traitlets.utils.importstring import import_item
+
+    plugin_class = course.config.ExportApp.get("plugin_class", CsvExportPlugin)
+    plugin = (import_item(plugin_class) if isinstance(plugin_class, str) else plugin_class)(config=course.config)
+    plugin.to = str(path)
+    with course.gradebook() as gradebook:
+        plugin.export(gradebook)
 
 
 def sort_rows(path: Path, columns: list[str]) -> None:
@@ -123,7 +132,7 @@ def refresh(course: Course) -> pd.DataFrame:
     if table.empty:
         raise NothingToRefresh(f"the gradebook in {root} has no graded submission: grade first (make grade)")
     table.to_csv(root / "grades-by-test.csv", index=False)
-    nbgrader(course, "export", f"--to={root / 'grades.csv'}")
+    export_grades(course, root / "grades.csv")
     sort_rows(root / "grades.csv", ["assignment", "student_id"])
     for assignment, graded in runs.items():
         write_feedback(assignment, graded)
