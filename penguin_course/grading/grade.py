@@ -13,6 +13,7 @@ judged again from the answers the judge received in the last run, without runnin
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -30,7 +31,7 @@ from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
 from penguin_course.course.records import MANUAL, CellResult, StudentResult
 from penguin_course.course.uptodate import TIME_LIMIT, Fingerprint, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
-from penguin_course.grading.autograde import record
+from penguin_course.grading.autograde import assignment_judge, record
 from penguin_course.grading.replay import REPLAYED, grade_or_replay
 from penguin_course.isolation import sandbox
 from penguin_course.outputs.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
@@ -122,16 +123,27 @@ def replayable(fingerprint: Fingerprint, previous: StudentResult | None) -> bool
     return bool(kept.get("answers")) and (kept.get("submission"), kept.get("base")) == fingerprint[1:]
 
 
+def grading_pool(workers: int | None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=worker_context())
+
+
+def warm_up(chosen: list[Assignment], sandboxed: bool) -> None:
+    """In a worker, while the main process writes the release: start the judge of each assignment's
+    tests (its zygote imports the libraries), which needs only source/."""
+    for assignment in chosen:
+        assignment_judge(assignment, sandboxed).ready()
+
+
 def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells, progress, task,
-                  replays=frozenset()) -> tuple[dict[str, str], list[str]]:
-    """Grade ``pending`` in worker processes (those in ``replays`` judged again from their kept answers
-    first), saving each result as it comes; (what failed for whom, the students lost with a worker
-    process that died)."""
+                  replays=frozenset(), pool: ProcessPoolExecutor | None = None) -> tuple[dict[str, str], list[str]]:
+    """Grade ``pending`` in worker processes (``pool``'s, or a new pool's; those in ``replays`` judged
+    again from their kept answers first), saving each result as it comes; (what failed for whom, the
+    students lost with a worker process that died)."""
     failures, lost = {}, []
     workers = workers or os.cpu_count() or 1
     order = sorted(pending, key=lambda unit: unit not in replays)
     in_full = len(order) - len(replays)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
+    with contextlib.nullcontext(pool) if pool is not None else grading_pool(workers) as pool:
         # the pool hands the work out in this order: a worker that takes one of the last ones starts no
         # sandbox ahead for a next student it will not get (nor does a replay, which needs none)
         futures = {pool.submit(grade_or_replay, assignment, submitted_dir, student, time_limit, sandboxed,
@@ -208,30 +220,37 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
         digests = fingerprint(a, submitted_dir, student, time_limit, sandboxed, exercises[a.name], bases[a.name])
         if force or unchanged_result(a, student, digests.whole) is None:
             pending[(a, student)] = digests
-    if not uptodate.release_is_current(course):
-        release.generate_all(course)  # records the assignments and their test cells in the gradebook
-        uptodate.write_stamp(course, uptodate.RELEASE_STAMP, uptodate.exercises_digest(course))
-    cells = {a.name: course_cells(a) for a in chosen}
-    # the last run's record, read before the workers replace autograded/: which answers changed
-    previous = {unit: run[1] for unit in pending if (run := course.read_run(*unit)) is not None}
-    replays = set() if force else {unit for unit in pending if replayable(pending[unit], previous.get(unit))}
-    if pending:
-        what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"
-        again = f", {len(replays)} of them from the judge's kept answers: only tests changed" if replays else ""
-        console.print(f"grading {len(pending)} of {len(work)} {what} ({len(work) - len(pending)} unchanged{again})")
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("time left"),
-               TimeRemainingColumn()]
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("grading", total=len(pending))
-        failures, lost = grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells,
-                                       progress, task, replays)
-        if lost:  # a worker process died (not a sandboxed kernel): once more, in a fresh pool
-            progress.console.print(f"a grading worker died; grading {', '.join(s for _, s in lost)} again")
-            for unit in lost:
-                del failures[unit]
-            again, _ = grade_in_pool(submitted_dir, {unit: pending[unit] for unit in lost}, previous, workers,
-                                     time_limit, sandboxed, cells, progress, task)
-            failures.update(again)
+    workers = workers or os.cpu_count() or 1
+    pool = grading_pool(workers) if pending else None
+    with contextlib.nullcontext() if pool is None else pool:
+        # the workers start their judges while the release is written
+        graded = [a for a in chosen if any(unit[0] == a for unit in pending)]
+        for _ in range(min(workers, len(pending))):
+            pool.submit(warm_up, graded, sandboxed)
+        if not uptodate.release_is_current(course):
+            release.generate_all(course)  # records the assignments and their test cells in the gradebook
+            uptodate.write_stamp(course, uptodate.RELEASE_STAMP, uptodate.exercises_digest(course))
+        cells = {a.name: course_cells(a) for a in chosen}
+        # the last run's record, read before the workers replace autograded/: which answers changed
+        previous = {unit: run[1] for unit in pending if (run := course.read_run(*unit)) is not None}
+        replays = set() if force else {unit for unit in pending if replayable(pending[unit], previous.get(unit))}
+        if pending:
+            what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"
+            again = f", {len(replays)} of them from the judge's kept answers: only tests changed" if replays else ""
+            console.print(f"grading {len(pending)} of {len(work)} {what} ({len(work) - len(pending)} unchanged{again})")
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("time left"),
+                   TimeRemainingColumn()]
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("grading", total=len(pending))
+            failures, lost = grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells,
+                                           progress, task, replays, pool)
+            if lost:  # a worker process died (not a sandboxed kernel): once more, in a fresh pool
+                progress.console.print(f"a grading worker died; grading {', '.join(s for _, s in lost)} again")
+                for unit in lost:
+                    del failures[unit]
+                again, _ = grade_in_pool(submitted_dir, {unit: pending[unit] for unit in lost}, previous, workers,
+                                         time_limit, sandboxed, cells, progress, task)
+                failures.update(again)
     try:
         table = refresh(course) if write_outputs else None
     except NothingToRefresh:

@@ -124,10 +124,14 @@ class Judge:
                 raise JudgeFailed(f"the judge did not start (exit code {self.process.wait()})")
         self.start_seconds = time.monotonic() - started
 
-    def open(self, deadline: float) -> JudgeSession:
-        """A fresh judge for one notebook (the zygote started again if it has gone)."""
+    def ready(self) -> None:
+        """Start the zygote unless it runs."""
         if self.sandbox is None and self.process is None:
             self.start()
+
+    def open(self, deadline: float) -> JudgeSession:
+        """A fresh judge for one notebook (the zygote started again if it has gone)."""
+        self.ready()
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             connection.connect(str(self.socket_path))
