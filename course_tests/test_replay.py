@@ -19,12 +19,15 @@ from penguin_course.course.paths import ROOT
 from penguin_course.grading import grade
 from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation.kept_answers import KEPT_ANSWERS
+from penguin_course.outputs.refresh import refresh
 from penguin_course.preparing import release
 
 pytestmark = pytest.mark.slow
 
 TINY = "tiny-statistics"
 NB = "1-statistics.ipynb"
+NB2 = "2-words.ipynb"  # its tests never change here
+WRITTEN = "answer-why"  # graded by hand
 TESTS = {  # grade id -> (code, points)
     "test-mean": ("assert abs(mean - 2.5) < 0.01, f'the mean is {mean}'", 1),
     "test-double": ("assert list(double([1, 2])) == [2, 4]\n### BEGIN HIDDEN TESTS\nassert double(3) == 6\n"
@@ -46,12 +49,14 @@ def tiny_course(root):
     shutil.copy2(ROOT / "nbgrader_config.py", root)
     (folder / "data.txt").write_text("1 2 3 4\n")
     write_tests(root, TESTS)
+    write_words(root)
     course = Course(root)
     release.generate_all(course)
     assignment = Assignment(course, TINY)
     solutions = notebooks.solutions(assignment.source / NB)
     for student, wrong in WRONG.items():
-        hand_in(root, student, assignment, {NB: {**solutions, **wrong}})
+        hand_in(root, student, assignment, {NB: {**solutions, **wrong},
+                                            NB2: notebooks.solutions(assignment.source / NB2)})
     grade.grade_class(course, workers=2, time_limit=60)
     return course
 
@@ -75,6 +80,18 @@ def write_tests(root, tests, after_mean=None):
     for cell in cells:  # as an editor keeps them: the same id for the same cell
         cell.id = cell.metadata.get("nbgrader", {}).get("grade_id", "given-" + str(len(cell.source)))
     nbformat.write(tiny_notebook(cells), root / "source" / TINY / NB)
+
+
+def write_words(root):
+    """source/'s second notebook: an answer with a test, and a written answer graded by hand."""
+    written = nbgrader_cell("answer", "### BEGIN SOLUTION\nBecause the mean is small.\n### END SOLUTION", WRITTEN, 2,
+                            cell_type="markdown")
+    written.metadata.nbgrader["grade"] = True
+    cells = [nbgrader_cell("answer", "### BEGIN SOLUTION\nwords = 'a b c'.split()\n### END SOLUTION", "words-answer"),
+             nbgrader_cell("test", "assert len(words) == 3", "test-words", 1), written]
+    for cell in cells:
+        cell.id = cell.metadata.nbgrader["grade_id"]
+    nbformat.write(tiny_notebook(cells), root / "source" / TINY / NB2)
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +196,28 @@ def test_tampered_or_truncated_kept_answers_grade_in_full_without_a_forged_score
     assert "damaged" in found["bob"]["replay"] and "not the ones this run recorded" in found["cy"]["replay"]
     scores = table.set_index(["student_id", "grade_id"])["score"]
     assert scores["bob", "test-mean"] == 0 and scores["cy", "test-mean"] == 2 and scores["ada", "test-mean"] == 2
+
+
+def test_a_notebook_whose_tests_did_not_change_keeps_its_graded_copy_its_page_and_its_hand_grade(graded, tmp_path):
+    replayed = copy_of(graded, tmp_path, "replayed")
+    with replayed.gradebook() as gradebook:  # formgrader, then make feedback
+        given = gradebook.find_grade(WRITTEN, NB2.removesuffix(".ipynb"), TINY, "ada")
+        given.manual_score, given.needs_manual_grade = 1.5, False
+        gradebook.find_comment(WRITTEN, NB2.removesuffix(".ipynb"), TINY, "ada").manual_comment = "Say more."
+        gradebook.db.commit()
+    refresh(replayed)
+    regraded = copy_of(replayed, tmp_path, "regraded")
+    assignment = Assignment(replayed, TINY)
+    files = {path: path.stat().st_mtime_ns for folder in (assignment.autograded("ada"), assignment.feedback("ada"))
+             for path in folder.glob("*.*") if path.suffix in (".ipynb", ".html")}
+    for course in (replayed, regraded):
+        write_tests(course.root, **CHANGES["a changed threshold"])
+    table = grade.grade_class(replayed, workers=2, time_limit=60)
+    assert {run["replay"] for run in runs(replayed).values()} == {REPLAYED}
+    rewritten = {path.name for path, written in files.items() if path.stat().st_mtime_ns != written}
+    assert rewritten == {NB, NB.replace(".ipynb", ".html")}
+    row = table.set_index(["student_id", "grade_id"]).loc[("ada", WRITTEN)]
+    assert (row.score, row.status) == (1.5, "graded by hand")
+    assert "Say more." in (assignment.feedback("ada") / NB2.replace(".ipynb", ".html")).read_text()
+    grade.grade_class(regraded, workers=2, time_limit=60, force=True)
+    assert outputs(replayed) == outputs(regraded)

@@ -42,8 +42,9 @@ class StudentResult:
     start_seconds: float = 0.0  # of that, starting the sandbox and importing the libraries
     assignment: str = ""
     # what the judge received, kept (``kept_answers``): the file's digest, and the digests of the
-    # submission and of the exercises but their tests it was graded against (``uptodate``)
-    kept: dict[str, str] = field(default_factory=dict)
+    # submission and of the exercises but their tests it was graded against, and of each notebook
+    # whose tests it was judged with (``uptodate``)
+    kept: dict = field(default_factory=dict)
     replay: str = ""  # "replayed" when judged again from kept answers; else why that could not be done, if tried
 
 
@@ -53,4 +54,5 @@ def result_from_dict(saved: dict, assignment: str) -> StudentResult:
                  for n in saved["notebooks"]]
     kept = saved.get("kept") or {}
     return StudentResult(saved["student"], notebooks, saved["seconds"], assignment=assignment,
-                         kept={str(k): str(v) for k, v in dict(kept).items()}, replay=str(saved.get("replay", "")))
+                         kept={str(k): {str(n): str(d) for n, d in v.items()} if isinstance(v, dict) else str(v)
+                               for k, v in dict(kept).items()}, replay=str(saved.get("replay", "")))

@@ -60,6 +60,13 @@ def without_tests(notebook: bytes) -> bytes:
     return json.dumps(parsed, sort_keys=True).encode()
 
 
+def notebook_digests(assignment: Assignment) -> dict[str, str]:
+    """A digest of each of the assignment's source notebooks, tests included: when only tests changed
+    (``Fingerprint.base``), a notebook whose digest did not change is judged as before."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(assignment.source.glob("*.ipynb")) if path.is_file()}
+
+
 def submission_digest(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float,
                       sandboxed: bool) -> str:
     """A digest of a student's files for an assignment (all of theirs if they have no folder for it)

@@ -42,7 +42,7 @@ from penguin_course.isolation.sandbox import Sandbox, spares
 from penguin_course.course.records import (ERROR, FAILED, INVALID, MANUAL, MISSING, PASSED, TIMEOUT, CellResult,
                                            NotebookResult, StudentResult)
 from penguin_course.course.submissions import find_notebooks, read_notebook
-from penguin_course.course.uptodate import Fingerprint
+from penguin_course.course.uptodate import Fingerprint, notebook_digests
 from penguin_course.isolation.kept_answers import KEPT_ANSWERS, KeptAnswers, NotebookAnswers
 
 SANITIZE = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
@@ -308,7 +308,7 @@ def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, 
     result = StudentResult(student, results, time.monotonic() - started, start_seconds, assignment.name)
     if kept is not None:
         result.kept = {"answers": kept.write(folder / KEPT_ANSWERS), "submission": digests.submission,
-                       "base": digests.base}
+                       "base": digests.base, "notebooks": notebook_digests(assignment)}
     return result
 
 

@@ -23,7 +23,7 @@ from nbgrader.preprocessors import Execute
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.records import StudentResult
 from penguin_course.course.submissions import find_notebooks
-from penguin_course.course.uptodate import Fingerprint
+from penguin_course.course.uptodate import Fingerprint, notebook_digests
 from penguin_course.grading.autograde import (assignment_judge, finish, grade_submission, sanitize,
                                               source_tests)
 from penguin_course.isolation import judge as judging
@@ -132,8 +132,14 @@ def replay_submission(assignment: Assignment, submitted_dir: Path, student: str,
     if (kept.submission, kept.base) != (digests.submission, digests.base):
         raise NotKept("the kept answers are of another submission or exercise")
     judge = assignment_judge(assignment, sandboxed)
+    # a notebook whose tests did not change has the same result from the same answers: as judged before
+    now, judged = notebook_digests(assignment), kept_record.get("notebooks", {})
+    before = {notebook.name: notebook for notebook in run[1].notebooks}
     done = []
     for submitted in find_notebooks(assignment.submitted(submitted_dir, student), assignment.notebooks):
+        if judged.get(submitted.expected) == now.get(submitted.expected) and submitted.expected in before:
+            done.append((before[submitted.expected], None, None, None))
+            continue
         result, notebook, resources = sanitize(assignment, student, submitted, folder, course.config)
         if notebook is not None:
             answers = kept.notebooks.get(submitted.expected)
@@ -144,12 +150,15 @@ def replay_submission(assignment: Assignment, submitted_dir: Path, student: str,
         done.append((result, notebook, resources, submitted.note))
     results = []
     for result, notebook, resources, note in done:
+        if resources is None:  # judged before
+            results.append(result)
+            continue
         if notebook is None:  # as grading leaves a notebook it could not run: no graded copy
             (folder / result.name).unlink(missing_ok=True)
         results.append(finish(result, notebook, resources, course.config, folder, note) if notebook is not None
                        else result)
-    return StudentResult(student, results, time.monotonic() - started, 0.0, assignment.name, kept=dict(kept_record),
-                         replay=REPLAYED)
+    return StudentResult(student, results, time.monotonic() - started, 0.0, assignment.name,
+                         kept={**kept_record, "notebooks": now}, replay=REPLAYED)
 
 
 def grade_or_replay(assignment: Assignment, submitted_dir: Path, student: str, time_limit: float,
