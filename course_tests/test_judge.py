@@ -19,6 +19,7 @@ import pytest
 from penguin_course.grading import grade
 from penguin_course.course import notebooks
 from penguin_course.isolation import sandbox
+from penguin_course.isolation.judge import Judge
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
 from penguin_course.course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
@@ -278,3 +279,24 @@ def test_the_judge_runs_the_instructors_test_code_and_nothing_the_student_marked
     own, known = ("".join(output.get("text", "") for output in cell.outputs) for cell in notebook.cells)
     assert "ran in" in own and "judge_process" not in own  # the kernel's argv, not the judge's
     assert known.startswith("the instructor wrote this test, run in") and known.endswith("/judge_process.py\n")
+
+
+def test_a_judge_that_has_ended_leaves_nothing_in_its_sandbox_but_the_zygote():
+    """Closing the judge's sandbox waits until every process in it has gone: a judge left
+    unreaped (a zombie) would keep every grading worker waiting for it at its end."""
+    sandbox.check()
+    judge = Judge([], [], sandboxed=True)
+    judge.start()
+
+    def others() -> list[int]:
+        return [inside for inside in sandbox.namespace_members(judge.sandbox.namespace).values()
+                if inside not in (1, judge.sandbox.zygote_pid)]
+
+    try:
+        judge.open(time.monotonic() + 60).close()
+        deadline = time.monotonic() + 5
+        while (left := others()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not left, f"processes {left} (as the sandbox sees them) outlived their judge"
+    finally:
+        judge.close()

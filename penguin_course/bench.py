@@ -193,7 +193,9 @@ def run(copies: int, workers: int) -> None:
         replay_started = time.perf_counter()  # make grade: the release again, the tests judged, the outputs
         table = grade.grade_class(course, workers=workers)
         replayed = time.perf_counter() - replay_started
-        replays = sum(course.read_run(assignment, student)[1].replay == REPLAYED for student in everyone)
+        replay_runs = [course.read_run(assignment, student)[1] for student in everyone]
+        replays = sum(run.replay == REPLAYED for run in replay_runs)
+        judging = sum(run.seconds for run in replay_runs) / copies  # in a worker, once its judge has started
         full_started = time.perf_counter()
         full_table = grade.grade_class(course, workers=workers, force=True)
         full = time.perf_counter() - full_started
@@ -229,7 +231,8 @@ def run(copies: int, workers: int) -> None:
             print(f"    {runners:2d} runner{'s' if runners > 1 else ' '}: {wall / 60:6.1f} min")
         print(f"(h) a hidden threshold changed after grading, {copies} students, {workers} workers:")
         print(f"    judged again from kept answers ({replays} of {copies}): {replayed:6.1f} s "
-              f"({replayed / copies:.2f} s a student)")
+              f"({replayed / copies:.2f} s a student, of which {judging:.2f} s judging it in a worker; "
+              f"the rest is the class's: the release, starting the judges, the outputs)")
         print(f"    graded again in full (FORCE=1):      {full:6.1f} s")
         print(f"    ratio:                               {replayed / full:6.2f} "
               f"({'the same' if same else 'NOT the same'} grades)")
