@@ -19,7 +19,7 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo grade merge feedback validate exchange release-assignment collect zip-collect release-feedback \
+.PHONY: help demo grade merge feedback export roster validate exchange release-assignment collect zip-collect release-feedback \
 	sandbox browser postgres bench test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
@@ -38,6 +38,13 @@ merge: $(INSTALLED)  ## after make grade SHARD=i/N on several machines: the bund
 feedback: $(INSTALLED)  ## after grading by hand: feedback pages, grades.csv, grades-by-test.csv, report.html (seconds)
 	$(BIN)/python -m penguin_course feedback
 
+export: $(INSTALLED)  ## grades for learning platforms: exports/canvas.csv, moodle.csv, brightspace.csv, blackboard.csv
+	$(BIN)/python -m penguin_course export
+
+roster: $(INSTALLED)  ## add ROSTER=students.csv (id, first_name, last_name, email, lms_user_id) to the gradebook, for make export
+	@test -n "$(ROSTER)" || { echo "usage: make roster ROSTER=path/to/students.csv" >&2; exit 2; }
+	$(BIN)/python -m penguin_course roster "$(ROSTER)"
+
 validate: $(INSTALLED)  ## students: run NOTEBOOK=path as the grader will; lists the checks that fail
 	@test -n "$(NOTEBOOK)" || { echo "usage: make validate NOTEBOOK=path/to/notebook.ipynb" >&2; exit 2; }
 	$(BIN)/python -m penguin_course validate "$(NOTEBOOK)"
@@ -55,8 +62,8 @@ zip-collect: $(INSTALLED)  ## bring ARCHIVE=zip-or-folder of notebooks from a le
 	@test -n "$(ARCHIVE)" || { echo "usage: make zip-collect ARCHIVE=path/to/submissions.zip" >&2; exit 2; }
 	$(BIN)/python -m penguin_course zip-collect "$(ARCHIVE)" $(ASSIGNMENT_OPTION)
 
-release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in the Assignments tab (ASSIGNMENT=name)
-	$(BIN)/python -m penguin_course release-feedback $(ASSIGNMENT_OPTION)
+release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in the Assignments tab (ASSIGNMENT=name; FORCE=1 while answers wait to be graded by hand)
+	$(BIN)/python -m penguin_course release-feedback $(if $(FORCE),--force) $(ASSIGNMENT_OPTION)
 
 sandbox: $(INSTALLED)  ## install bubblewrap and Graphviz (apt; sudo unless root) and check that grading can sandbox here
 	$(BIN)/python -m penguin_course sandbox

@@ -45,6 +45,10 @@ def parser() -> argparse.ArgumentParser:
     add_grading_options(commands.add_parser("demo", help="grade the demo class of demo/submitted/"))
     commands.add_parser("feedback", help="write the feedback pages, CSVs and report from the gradebook "
                                          "(after grading by hand; runs no student code)")
+    commands.add_parser("export", help="write exports/<platform>.csv from the gradebook for Canvas, Moodle, "
+                                       "Brightspace and Blackboard")
+    roster = commands.add_parser("roster", help="add the students' names, emails and LMS ids to the gradebook")
+    roster.add_argument("roster", type=Path, help="a CSV file: id, first_name, last_name, email, lms_user_id")
     commands.add_parser("exchange", help="create nbgrader's exchange and the students' setting for it")
     releasing = commands.add_parser("release-assignment", help="put release/ in the exchange for students to fetch")
     releasing.add_argument("--force", action="store_true", help="release again (students who fetched keep their copy)")
@@ -54,8 +58,10 @@ def parser() -> argparse.ArgumentParser:
     zipped = commands.add_parser("zip-collect", help="collect notebooks downloaded from a learning platform")
     zipped.add_argument("archive", type=Path, help="a zip file, or a folder of notebooks and zips")
     add_assignment_option(zipped, "the course's only assignment")
-    add_assignment_option(commands.add_parser("release-feedback", help="put the feedback pages in the exchange for "
-                                                                       "students to fetch"))
+    returning = commands.add_parser("release-feedback", help="put the feedback pages in the exchange for students "
+                                                             "to fetch")
+    returning.add_argument("--force", action="store_true", help="release while answers wait to be graded by hand")
+    add_assignment_option(returning)
     commands.add_parser("sandbox", help="install bubblewrap and Graphviz if missing and check that student "
                                          "code runs sandboxed")
     commands.add_parser("browser", help="install Chromium if missing (for the browser tests)")
@@ -85,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from penguin_course.exchanging import collect, exchange
     from penguin_course.grading import grade
     from penguin_course.isolation import sandbox
-    from penguin_course.outputs import refresh
+    from penguin_course.outputs import exports, refresh
     from penguin_course.preparing import demo, release
     from penguin_course.setup import dataset, system
 
@@ -113,6 +119,16 @@ def main(argv: list[str] | None = None) -> int:
             waiting = (table["status"] == grade.MANUAL).sum()
             print(f"wrote feedback/, grades.csv, grades-by-test.csv and report.html for "
                   f"{table['student_id'].nunique()} students; {waiting} answers wait to be graded by hand")
+        elif args.command == "export":
+            written, unidentified = exports.export(course)
+            print(f"wrote {', '.join(str(path.relative_to(course.root)) for path in written)}")
+            if unidentified:
+                print("left out, as the platform could not tell who they are (make roster ROSTER=file adds what is "
+                      f"missing): {'; '.join(unidentified)}", file=sys.stderr)
+                return 1
+        elif args.command == "roster":
+            print(f"the gradebook has the {exports.import_roster(course, args.roster.resolve())} students of "
+                  f"{args.roster}; make export writes their grades for the learning platforms")
         elif args.command == "exchange":
             folder, config = exchange.create(course)
             print(f"the exchange is {folder}; students' Jupyter finds the course through {config}")
@@ -129,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"not collected, as not named <student id>_<notebook>.ipynb: {', '.join(skipped)}", file=sys.stderr)
                 return 1
         elif args.command == "release-feedback":
-            print(f"released the feedback of {', '.join(exchange.release_feedback(course, name=args.assignment))}: students "
+            released = exchange.release_feedback(course, name=args.assignment, force=args.force)
+            print(f"released the feedback of {', '.join(released)}: students "
                   "fetch it in the "
                   "Assignments tab")
         elif args.command == "sandbox":
@@ -148,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,
-            refresh.NothingToRefresh, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
+            refresh.NothingToRefresh, exports.ExportError, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

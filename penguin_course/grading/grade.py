@@ -155,7 +155,7 @@ def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandbox
             assignment, student = unit
             try:
                 result = complete(future.result(), cells[assignment.name])
-                record(assignment, result, previous.get(unit))  # the only writer of the gradebook
+                waiting = record(assignment, result, previous.get(unit))  # the only writer of the gradebook
                 assignment.course.save_run(assignment, result, pending[unit].whole)
             except BrokenProcessPool as error:
                 codes = sorted({process.exitcode for process in getattr(pool, "_processes", {}).values()} - {None})
@@ -171,6 +171,9 @@ def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandbox
             if result.replay and result.replay != REPLAYED:
                 how = f"graded in full ({result.replay})"
             progress.console.print(f"{how} {student}'s {assignment.name} in {result.seconds:.0f} s: {score:g} points")
+            if waiting:
+                progress.console.print(f"  changed since graded by hand, back in the queue (the earlier score no longer "
+                                       f"counts; it is in the comment): {', '.join(waiting)}")
             progress.advance(task)
     return failures, lost
 
@@ -299,7 +302,7 @@ def demo(course: Course, **options) -> pd.DataFrame:
     return table[chosen].reset_index(drop=True)
 
 
-GENERATED = ["gradebook.db", "autograded", "feedback", "grades.csv", "grades-by-test.csv", "report.html"]
+GENERATED = ["gradebook.db", "autograded", "feedback", "grades.csv", "grades-by-test.csv", "report.html", "exports"]
 KEPT_FOLDERS = ["autograded", "feedback"]
 
 

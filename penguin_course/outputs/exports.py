@@ -1,0 +1,177 @@
+"""Grades for learning platforms: `make export` writes exports/<platform>.csv from the gradebook.
+
+One file per platform, in the format its gradebook importer reads, with one column per
+assignment holding the student's score (autograded and graded by hand, less any late penalty;
+an answer that waits to be graded by hand counts as not graded) and a blank where the student
+has no submission:
+
+- canvas.csv: ``Student`` ("Last, First"), ``ID`` (Canvas's user id: the student's LMS user id),
+  ``SIS User ID``, ``SIS Login ID`` (the course's student id), ``Section``; a column per
+  assignment headed ``<title> (<Canvas assignment id>)`` when the id is known, else the title;
+  a second row ``Points Possible``.
+- moodle.csv: one identifying column (``CourseExports.moodle_identity``: email, username (the
+  student id) or idnumber (the LMS user id)), then a column per assignment.
+- brightspace.csv: ``OrgDefinedId`` (the LMS user id) and ``Username`` (the student id), a column
+  ``<title> Points Grade`` per assignment, and ``End-of-Line Indicator`` (``#``) last.
+- blackboard.csv: ``Username`` (the student id), ``Last Name``, ``First Name``, a column per assignment.
+
+Identities come from the gradebook's student table, which `make roster ROSTER=students.csv`
+fills with nbgrader's own import. Assignment titles and Canvas ids come from nbgrader_config.py
+(``c.CourseExports.titles``, ``c.CourseExports.canvas_ids``); a title defaults to the
+assignment's name.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from penguin_course.course.directory import Course
+from penguin_course.course.nbgrader_cli import nbgrader
+
+EXPORTS = "exports"
+MOODLE_IDENTITIES = {"email": "Email address", "username": "Username", "idnumber": "ID number"}
+ROSTER_COLUMNS = ["id", "first_name", "last_name", "email", "lms_user_id"]
+
+
+class ExportError(RuntimeError):
+    pass
+
+
+@dataclass
+class Student:
+    id: str
+    first_name: str
+    last_name: str
+    email: str
+    lms_user_id: str
+    scores: dict[str, float]  # assignment -> score, for those submitted
+
+
+@dataclass
+class Gradebook:
+    """What the exports are written from: the assignments (name -> points possible) and the students."""
+
+    assignments: dict[str, float]
+    students: list[Student]
+
+
+def read_gradebook(course: Course) -> Gradebook:
+    """Every assignment and student of the course's gradebook, with each submission's score."""
+    if not course.gradebook_exists():
+        raise ExportError(f"there is no gradebook in {course.root}: grade first (make grade)")
+    with course.gradebook() as gradebook:
+        assignments = {assignment.name: float(assignment.max_score)
+                       for assignment in sorted(gradebook.assignments, key=lambda assignment: assignment.name)}
+        students = []
+        for student in sorted(gradebook.students, key=lambda student: student.id):
+            scores = {}
+            for submission in student.submissions:
+                penalty = submission.late_submission_penalty or 0.0
+                scores[submission.assignment.name] = max(0.0, float(submission.score) - float(penalty))
+            students.append(Student(student.id, student.first_name or "", student.last_name or "",
+                                    student.email or "", student.lms_user_id or "", scores))
+    return Gradebook(assignments, students)
+
+
+def settings(course: Course) -> dict:
+    """The course's export settings (nbgrader_config.py's ``c.CourseExports``)."""
+    section = course.config.get("CourseExports", {})
+    identity = str(section.get("moodle_identity", "email"))
+    if identity not in MOODLE_IDENTITIES:
+        raise ExportError(f"nbgrader_config.py: c.CourseExports.moodle_identity is {identity!r}; expected one of "
+                          f"{', '.join(MOODLE_IDENTITIES)}")
+    return {"titles": dict(section.get("titles", {})), "canvas_ids": dict(section.get("canvas_ids", {})),
+            "moodle_identity": identity}
+
+
+def score_text(student: Student, assignment: str) -> str:
+    return f"{student.scores[assignment]:g}" if assignment in student.scores else ""
+
+
+def canvas(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
+    titles = [options["titles"].get(name, name) for name in book.assignments]
+    headers = [f"{title} ({options['canvas_ids'][name]})" if name in options["canvas_ids"] else title
+               for name, title in zip(book.assignments, titles)]
+    rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *headers],
+            ["Points Possible", "", "", "", "", *(f"{points:g}" for points in book.assignments.values())]]
+    for student in book.students:
+        name = ", ".join(part for part in (student.last_name, student.first_name) if part) or student.id
+        rows.append([name, student.lms_user_id, "", student.id, "",
+                     *(score_text(student, assignment) for assignment in book.assignments)])
+    return rows, []  # the student id always identifies the student (SIS Login ID)
+
+
+def moodle(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
+    identity = options["moodle_identity"]
+    value = {"email": lambda s: s.email, "username": lambda s: s.id, "idnumber": lambda s: s.lms_user_id}[identity]
+    rows = [[MOODLE_IDENTITIES[identity], *(options["titles"].get(name, name) for name in book.assignments)]]
+    missing = [student.id for student in book.students if not value(student)]
+    rows += [[value(student), *(score_text(student, a) for a in book.assignments)]
+             for student in book.students if value(student)]
+    return rows, [f"{student} (no {MOODLE_IDENTITIES[identity].lower()})" for student in missing]
+
+
+def brightspace(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
+    rows = [["OrgDefinedId", "Username",
+             *(f"{options['titles'].get(name, name)} Points Grade" for name in book.assignments),
+             "End-of-Line Indicator"]]
+    rows += [[student.lms_user_id, student.id, *(score_text(student, a) for a in book.assignments), "#"]
+             for student in book.students]
+    return rows, []
+
+
+def blackboard(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
+    rows = [["Username", "Last Name", "First Name", *(options["titles"].get(name, name) for name in book.assignments)]]
+    rows += [[student.id, student.last_name, student.first_name, *(score_text(student, a) for a in book.assignments)]
+             for student in book.students]
+    return rows, []
+
+
+PLATFORMS = {"canvas": canvas, "moodle": moodle, "brightspace": brightspace, "blackboard": blackboard}
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    """A CSV file as spreadsheets and importers read it: quoted where needed, every value as text
+    (an id keeps its leading zeros), UTF-8 with a byte-order mark (Excel reads accents right)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8-sig") as file:
+        csv.writer(file, lineterminator="\r\n").writerows(rows)
+
+
+def export(course: Course) -> tuple[list[Path], list[str]]:
+    """exports/<platform>.csv for every platform; (the files, the students a platform could not
+    identify, named with the platform: they are left out of its file)."""
+    options = settings(course)
+    book = read_gradebook(course)
+    written, unidentified = [], []
+    for platform, rows_of in PLATFORMS.items():
+        rows, missing = rows_of(book, options)
+        path = course.root / EXPORTS / f"{platform}.csv"
+        write_csv(path, rows)
+        written.append(path)
+        unidentified += [f"{platform}: {student}" for student in missing]
+    return written, unidentified
+
+
+def import_roster(course: Course, roster: Path) -> int:
+    """Add or update the gradebook's students from ``roster`` (a CSV file with the columns
+    id, first_name, last_name, email, lms_user_id; only id is required) with nbgrader's own
+    ``nbgrader db student import``; how many students it holds."""
+    if not roster.is_file():
+        raise ExportError(f"there is no roster at {roster}: expected a CSV file with the columns "
+                          f"{', '.join(ROSTER_COLUMNS)}")
+    with roster.open(newline="", encoding="utf-8-sig") as file:
+        header = next(csv.reader(file), [])
+        count = sum(1 for row in csv.reader(file) if any(row))
+    if "id" not in header:
+        raise ExportError(f"{roster}: the first line names the columns, and one must be 'id' (the student id); "
+                          f"found {', '.join(header) or 'nothing'}; expected {', '.join(ROSTER_COLUMNS)}")
+    # nbgrader reads the file as plain UTF-8: a spreadsheet's byte-order mark would hide the 'id' column
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / roster.name
+        plain.write_text(roster.read_text(encoding="utf-8-sig"), encoding="utf-8")
+        nbgrader(course, "db", "student", "import", str(plain))
+    return count
