@@ -14,6 +14,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course_tests.conftest import hidden_test_lines
+from penguin_course.exchanging import exchange
 from penguin_course.preparing import demo
 from penguin_course.grading import grade
 from penguin_course.course import notebooks
@@ -65,6 +66,12 @@ def in_gradebook(root, student, notebook, cell):
         return given.manual_score, given.needs_manual_grade, comment.manual_comment
 
 
+def total_score(root, student):
+    """The student's score in grades.csv (nbgrader's export)."""
+    table = pd.read_csv(root / "grades.csv")
+    return float(table[table.student_id == student]["score"].sum())
+
+
 def by_test_row(root, student, notebook, cell):
     table = pd.read_csv(root / "grades-by-test.csv")
     row = table[(table.student_id == student) & (table.notebook == f"{notebook}.ipynb") & (table.grade_id == cell)]
@@ -113,11 +120,28 @@ def test_grading_again_keeps_the_hand_grades_of_unchanged_answers(course):
     answer = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "answer-hidden-size")
     answer.source += "\n\nAlso, more neurons take longer to train."
     nbformat.write(notebook, path)
+    before = total_score(course, "ada")
     grade.grade_class(Course(course), only=["ada"])
-    assert in_gradebook(course, "ada", NB2, "answer-hidden-size")[1] is True
-    assert by_test_row(course, "ada", NB2, "answer-hidden-size").status == "needs manual grading"
+    score, waiting, comment = in_gradebook(course, "ada", NB2, "answer-hidden-size")
+    assert (score, waiting) == (None, True)
+    row = by_test_row(course, "ada", NB2, "answer-hidden-size")
+    assert (row.status, row.score) == ("needs manual grading", 0)
     assert in_gradebook(course, "ada", NB3, "answer-expected-performance") == (1.0, False, "Right.")
-    assert "Waiting to be graded by hand" in page(course, "ada", NB2)
+    # the earlier score counts nowhere, and its comment says what it was about
+    assert total_score(course, "ada") == before - 1.5
+    earlier = "On the earlier answer, graded 1.5 of 2 by hand"
+    assert comment == f"{earlier}: {COMMENT}"
+    text = page(course, "ada", NB2)
+    assert "Waiting to be graded by hand" in text and f"{earlier}: Good reasoning" in text
+    # feedback is not returned while an answer waits, and nothing is released
+    for name in ("submission_secret.txt", "timestamp.txt"):  # as if ada had submitted through the exchange
+        (course / "feedback" / "ada" / ASSIGNMENT / name).write_text("x\n")
+    with pytest.raises(exchange.ExchangeError, match=r"ada \(penguin-classification\) still wait"):
+        exchange.release_feedback(Course(course))
+    grade_by_hand(course, "ada", NB2, "answer-hidden-size", 2.0, "Better.")
+    refresh(Course(course))
+    assert total_score(course, "ada") == before + 0.5
+    assert in_gradebook(course, "ada", NB2, "answer-hidden-size") == (2.0, False, "Better.")
 
 
 def test_nbgraders_own_generate_feedback_writes_the_course_pages(course):
@@ -172,3 +196,43 @@ def test_clean_keeps_a_gradebook_with_hand_grades(course):
     with pytest.raises(grade.GraderError, match="given by hand"):
         grade.clean(Course(course))
     assert digests(course) == before
+
+
+PHONE = {"width": 390, "height": 844}  # CSS pixels of a common phone
+LAYOUT = """() => ({
+    layoutWidth: window.innerWidth,
+    pageWidth: document.documentElement.scrollWidth,
+    plotsTooWide: [...document.querySelectorAll('img')].filter(img => img.getBoundingClientRect().right
+                                                                      > window.innerWidth + 1).length,
+    codeCut: [...document.querySelectorAll('pre')].filter(pre => pre.scrollWidth > pre.clientWidth + 1
+        && !['auto', 'scroll'].includes(getComputedStyle(pre).overflowX)).length,
+    codeScrolling: [...document.querySelectorAll('pre')].filter(pre => pre.scrollWidth > pre.clientWidth + 1).length,
+})"""
+
+
+def test_the_feedback_page_and_the_report_read_well_on_a_phone(course):
+    """Laid out at the phone's width (a viewport), not at a desktop's shrunk to a third: the page
+    never scrolls sideways, plots fit the width, and code wider than the screen scrolls in its box."""
+    from course_tests import browser
+
+    missing = browser.chromium_missing()
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    shots = browser.Screenshots("feedback-and-report-on-a-phone")
+    pages = {"feedback page": course / "feedback" / "ada" / ASSIGNMENT / f"{NB3}.html",
+             "report": course / "report.html"}
+    layouts = {}
+    with browser.chromium() as chromium:
+        context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+        phone = context.new_page()
+        for name, path in pages.items():
+            phone.goto(path.as_uri())
+            shots.take(phone, name)
+            shots.take(phone, f"{name}, whole", full_page=True)
+            layouts[name] = layout = phone.evaluate(LAYOUT)
+            assert layout["layoutWidth"] == PHONE["width"], f"the {name} is laid out {layout['layoutWidth']} px wide"
+            assert layout["pageWidth"] <= PHONE["width"], f"the {name} scrolls sideways: {layout}"
+            assert layout["plotsTooWide"] == 0 and layout["codeCut"] == 0, f"the {name}: {layout}"
+        context.close()
+    # the check of code boxes above had something to check: ada's code is wider than a phone
+    assert layouts["feedback page"]["codeScrolling"] > 0

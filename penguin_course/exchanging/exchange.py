@@ -78,20 +78,43 @@ def release_assignment(course: Course, force: bool = False, name: str | None = N
     return [assignment.name for assignment in picked]
 
 
-def release_feedback(course: Course, name: str | None = None) -> list[str]:
+def waiting_for_hand_grading(course: Course, assignment: str) -> list[str]:
+    """The students with an answer to ``assignment`` that waits to be graded by hand (formgrader)."""
+    from nbgrader.api import MissingEntry
+
+    if not course.gradebook_exists():
+        return []
+    with course.gradebook() as gradebook:
+        try:
+            submissions = gradebook.find_assignment(assignment).submissions
+        except MissingEntry:
+            return []
+        return sorted(submission.student_id for submission in submissions if submission.needs_manual_grade)
+
+
+def release_feedback(course: Course, name: str | None = None, force: bool = False) -> list[str]:
     """``nbgrader release_feedback``: put each student's feedback pages in the exchange, where the
     student fetches them in the Assignments tab; the students whose feedback was released.
 
     Only work submitted through the exchange can be returned through it (nbgrader files the
     pages under a secret of the submission); the feedback of work that came another way stays
-    in feedback/ for the instructor to hand out."""
-    released = set()
+    in feedback/ for the instructor to hand out. While a student's answer waits to be graded by
+    hand, nothing is released (the page would show it ungraded), unless ``force``."""
+    releases = []
     for assignment in chosen(course, name):
         folders = sorted(path.parent for path in course.feedback.glob(f"*/{assignment.name}/*.html"))
         students = sorted({folder.parent.name for folder in folders})
         returnable = [s for s in students if (assignment.feedback(s) / "submission_secret.txt").is_file()]
-        if not returnable:
-            continue
+        if returnable:
+            releases.append((assignment, students, returnable))
+    waiting = {f"{student} ({assignment.name})" for assignment, _, returnable in releases
+               for student in waiting_for_hand_grading(course, assignment.name) if student in returnable}
+    if waiting and not force:
+        raise ExchangeError(f"answers of {', '.join(sorted(waiting))} still wait to be graded by hand (formgrader): "
+                            "their pages would show them ungraded. Nothing was released; grade them and run "
+                            "`make feedback`, or release all the same with `make release-feedback FORCE=1`")
+    released = set()
+    for assignment, students, returnable in releases:
         others = sorted(set(students) - set(returnable))
         nbgrader(course, "release_feedback", assignment.name,
                  *([f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []))

@@ -318,10 +318,11 @@ def assignment_judge(assignment: Assignment, sandboxed: bool) -> judging.Judge:
                           GRADING_ENV)
 
 
-def record(assignment: Assignment, result: StudentResult, previous: StudentResult | None = None) -> None:
+def record(assignment: Assignment, result: StudentResult, previous: StudentResult | None = None) -> list[str]:
     """Save one student's scores to the gradebook, as nbgrader's autograder does; but an answer
     graded by hand that is the same as in the ``previous`` run keeps its grade and comment and
-    is not put back in the queue for grading by hand (nbgrader would put it back)."""
+    is not put back in the queue for grading by hand (nbgrader would put it back), and one that
+    changed no longer counts its earlier score (``keep_hand_grades``, which says which)."""
     folder = assignment.autograded(result.student)
     with assignment.course.gradebook() as gradebook, warnings.catch_warnings():
         # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
@@ -339,7 +340,7 @@ def record(assignment: Assignment, result: StudentResult, previous: StudentResul
         resources = resources_for(assignment, result.student, notebook_result.name, folder)
         for preprocessor in (SaveAutoGrades, AssignLatePenalties):
             notebook, resources = preprocessor(config=assignment.course.config)(notebook, resources)
-    keep_hand_grades(assignment, result, previous)
+    return keep_hand_grades(assignment, result, previous)
 
 
 def submitted_at(folder: Path) -> datetime | None:
@@ -359,19 +360,36 @@ def unchanged_answers(result: StudentResult, previous: StudentResult | None) -> 
             if c.answer and before.get((n.name, c.grade_id)) == c.answer}
 
 
-def keep_hand_grades(assignment: Assignment, result: StudentResult, previous: StudentResult | None) -> None:
+def keep_hand_grades(assignment: Assignment, result: StudentResult, previous: StudentResult | None) -> list[str]:
+    """Settle the hand grades of ``result``'s answers after SaveAutoGrades, which puts every answer
+    graded by hand back in the queue and keeps counting its score. An answer that is the same as in
+    the ``previous`` run keeps its grade and comment and leaves the queue; one that changed waits to
+    be graded again and counts as not graded: its earlier score leaves the grade for its comment,
+    which says it was about the earlier answer. The grade ids of the answers put back in the queue."""
     unchanged = unchanged_answers(result, previous)
-    if not unchanged:
-        return
+    answers = [(n.name, c.grade_id) for n in result.notebooks for c in n.cells if c.answer]
+    waiting = []
     with assignment.course.gradebook() as gradebook:
-        for name, cell in unchanged:
+        for name, cell in answers:
             try:
                 grade = gradebook.find_grade(cell, Path(name).stem, assignment.name, result.student)
             except MissingEntry:
                 continue
-            if grade.manual_score is not None:
+            if grade.manual_score is None:
+                continue
+            if (name, cell) in unchanged:
                 grade.needs_manual_grade = False
+                continue
+            earlier = f"On the earlier answer, graded {grade.manual_score:g} of {grade.max_score:g} by hand"
+            try:
+                comment = gradebook.find_comment(cell, Path(name).stem, assignment.name, result.student)
+                comment.manual_comment = f"{earlier}: {comment.manual_comment}" if comment.manual_comment else f"{earlier}."
+            except MissingEntry:
+                pass
+            grade.manual_score, grade.needs_manual_grade = None, True
+            waiting.append(cell)
         gradebook.db.commit()
+    return waiting
 
 
 def zero_notebook(assignment: Assignment, student: str, name: str) -> None:
