@@ -9,6 +9,7 @@ could not be graded, which test timed out), this writes:
 - feedback/<student>/<assignment>/*.html: nbgrader's ``generate_feedback``, as configured in
   nbgrader_config.py (no hidden test; hand grades, comments and what still waits), for the
   pages whose graded notebook or grades changed (``feedback.write_pages``);
+- exports/similarity.csv: how alike each pair of students' answers is (``similarity``);
 - report.html.
 
 It runs no student code and takes seconds, so it can follow every session of grading by hand.
@@ -27,7 +28,7 @@ from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
 from penguin_course.course.notebooks import graded_cells
 from penguin_course.course.records import FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult
-from penguin_course.outputs import report
+from penguin_course.outputs import report, similarity
 from penguin_course.outputs.feedback import write_pages
 
 BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status"]
@@ -138,7 +139,14 @@ def refresh(course: Course) -> pd.DataFrame:
         write_feedback(assignment, graded)
     autograded = {(a.name, name, cell) for a in runs for name, cell, _, is_test in course_cells(a) if is_test}
     statuses = notebook_statuses({(a, s): run for a, graded in runs.items() for s, run in graded.items()})
-    report.write(table, statuses, autograded, root / "report.html")
+    pairs, sections = [], {}
+    for assignment, graded in runs.items():
+        table_of_pairs, matches = similarity.compare(assignment, sorted(graded))
+        pairs.append(table_of_pairs)
+        sections[assignment.name] = similarity.section(table_of_pairs, matches)
+    similarity.write_csv(pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=similarity.COLUMNS),
+                         root / "exports" / "similarity.csv")
+    report.write(table, statuses, autograded, root / "report.html", sections)
     # what the outputs were written from: a `make grade` that finds it unchanged writes nothing
     uptodate.write_stamp(course, uptodate.OUTPUTS_STAMP, uptodate.outputs_digest(course))
     return table

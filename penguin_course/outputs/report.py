@@ -1,8 +1,9 @@
 """The class report: report.html, one page an instructor looks at after `make grade`.
 
 It shows the distribution of the autograded scores, how many students passed each test
-(a plot: the tests most students fail stand out), and the submissions that could not be
-graded, or not fully, and why. The plots are embedded, so the page is one file that CI
+(a plot: the tests most students fail stand out), an item analysis of the tests (each one's
+difficulty and discrimination, and the tests to look at first), and the submissions that could
+not be graded, or not fully, and why. The plots are embedded, so the page is one file that CI
 can upload as it is.
 """
 
@@ -23,6 +24,13 @@ import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from penguin_course.course.records import MANUAL, PASSED  # noqa: E402
+
+
+# Read on a laptop or a phone: plots shrink to the width, wide tables scroll in their own box.
+STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 .5em}"
+         "img{max-width:100%;height:auto}"
+         "table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}"
+         "td,th{border:1px solid #ccc;padding:.3em}")
 
 
 def png(figure) -> str:
@@ -51,6 +59,61 @@ def passes_per_test(auto: pd.DataFrame) -> str:
     axes.set(xlabel=f"students who passed (of {auto['student_id'].nunique()})", ylabel="",
              xlim=(0, auto["student_id"].nunique()), title="Passes per test")
     return png(figure)
+
+
+EVERYONE_FAILS, NOBODY_FAILS, NEGATIVE = "everyone fails it", "nobody fails it", "stronger students fail it more"
+
+
+def item_analysis(auto: pd.DataFrame) -> pd.DataFrame:
+    """Per autograded test (in the table's order): its difficulty, the share of students who
+    passed it; its discrimination, the correlation of its score with the rest of the student's
+    autograded score (the corrected item-total correlation; none when either does not vary);
+    and flags for the tests to look at first."""
+    auto = auto.assign(passed=(auto["score"] >= auto["max_score"]).astype(float))
+    keys = ["notebook", "grade_id"]
+    scores = auto.pivot_table(index="student_id", columns=keys, values="score", aggfunc="sum", sort=False)
+    total = scores.sum(axis=1)
+    rows = []
+    for key, passed in auto.groupby(keys, sort=False)["passed"]:
+        item, rest = scores[key], total - scores[key]
+        varies = item.nunique() > 1 and rest.nunique() > 1
+        discrimination = float(item.corr(rest)) if varies else float("nan")
+        difficulty = float(passed.mean())
+        flags = [flag for flag, applies in ((EVERYONE_FAILS, difficulty == 0), (NOBODY_FAILS, difficulty == 1),
+                                            (NEGATIVE, discrimination < 0)) if applies]
+        rows.append((*key, difficulty, discrimination, "; ".join(flags)))
+    return pd.DataFrame(rows, columns=[*keys, "difficulty", "discrimination", "flags"])
+
+
+def difficulty_against_discrimination(items: pd.DataFrame) -> str:
+    """A test per point: the share who passed it against how well it tells stronger students from weaker."""
+    figure, axes = plt.subplots(figsize=(7, 4))
+    shown = items.assign(discrimination=items["discrimination"].fillna(0))
+    sns.scatterplot(shown, x="difficulty", y="discrimination", hue="notebook", ax=axes)
+    for row in shown[shown["flags"] != ""].itertuples():
+        axes.annotate(row.grade_id, (row.difficulty, row.discrimination), fontsize=7, xytext=(3, 3),
+                      textcoords="offset points")
+    axes.axhline(0, color="grey", linewidth=0.8)
+    axes.set(xlim=(-0.05, 1.05), ylim=(-1.05, 1.05), xlabel="difficulty (share of students who passed)",
+             ylabel="discrimination (correlation with the rest)", title="Tests: difficulty and discrimination")
+    axes.legend(fontsize=7, loc="lower left")
+    return png(figure)
+
+
+def item_section(auto: pd.DataFrame) -> str:
+    """The item analysis: the plot, then the flagged tests first."""
+    items = item_analysis(auto)
+    listed = items.assign(order=items["flags"] == "").sort_values("order", kind="stable").drop(columns="order")
+    listed = listed.assign(difficulty=listed["difficulty"].map("{:.0%}".format),
+                           discrimination=listed["discrimination"].map(lambda r: "–" if pd.isna(r) else f"{r:.2f}"))
+    flagged = int((items["flags"] != "").sum())
+    return (f"<h3>Tests to look at</h3><p>{flagged} of {len(items)} tests are flagged: one that everyone fails "
+            "or nobody fails tells students apart no more than no test; one that stronger students fail more "
+            "often than weaker ones (negative discrimination) may test something else than meant, or be wrong. "
+            "Discrimination is the correlation of a test's score with the rest of the student's autograded "
+            "score; it needs students who differ.</p>"
+            f"<img alt='difficulty against discrimination' src='data:image/png;base64,"
+            f"{difficulty_against_discrimination(items)}'>{listed.to_html(index=False, escape=True)}")
 
 
 def problems(notebooks: pd.DataFrame) -> pd.DataFrame:
@@ -83,15 +146,17 @@ def assignment_section(table: pd.DataFrame, notebooks: pd.DataFrame, autograded:
                     else problem_rows.to_html(index=False, escape=True))
     plots = ("<p>This assignment has no autograded test.</p>" if auto.empty else
              f"<h3>Scores</h3><img alt='score distribution' src='data:image/png;base64,{score_distribution(auto)}'>"
-             f"<h3>Tests</h3><img alt='passes per test' src='data:image/png;base64,{passes_per_test(auto)}'>")
+             f"<h3>Tests</h3><img alt='passes per test' src='data:image/png;base64,{passes_per_test(auto)}'>"
+             f"{item_section(auto)}")
     return (f"{plots}<h3>Grading by hand</h3>{hand_grading(table, autograded)}"
             f"<h3>Submissions not graded, or not fully</h3>{problem_html}")
 
 
-def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str, str]], path: Path) -> Path:
+def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str, str]], path: Path,
+          similarity: dict[str, str] | None = None) -> Path:
     """report.html, a section per assignment, from the grades-by-test table, each notebook's
     status and message, and the (assignment, notebook, grade_id) of the autograded tests (the
-    written answers are not plotted)."""
+    written answers are not plotted); ``similarity``: each assignment's section on similar answers."""
     if table.empty:
         body = "<p>No submissions were graded.</p>"
     else:
@@ -101,8 +166,9 @@ def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[st
             stopped = notebooks[notebooks["assignment"] == name].drop(columns="assignment")
             body += (f"<h2>{html.escape(name)}</h2>"
                      + assignment_section(table[table["assignment"] == name], stopped, tests))
+            if similarity and name in similarity:
+                body += f"<h3>Similar answers</h3>{similarity[name]}"
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>"
-                    f"<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}"
-                    f"table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em}}</style></head>"
-                    f"<body><h1>Grading report</h1>{body}</body></html>")
+                    f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
+                    f"</head><body><h1>Grading report</h1>{body}</body></html>")
     return path

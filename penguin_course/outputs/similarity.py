@@ -1,0 +1,120 @@
+"""How alike the students' answers are: exports/similarity.csv and a section of report.html.
+
+For each notebook, the code of every student's answer cells is compared with every other
+student's by copydetect (winnowing over tokens, as MOSS does: names of variables and functions
+are replaced by placeholders, so renaming does not hide a copy; fingerprints are a set, so
+reordering cells does not either). The code of the released notebook is boilerplate: what
+every student was given never counts. A pair's similarity in a notebook is the larger of the
+two shares of each one's answer code found in the other's; the pair's score is its mean over
+the notebooks both answered. Similarity is a reason to look, not a verdict: short answers to
+the same exercise can look alike.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from copydetect import defaults
+from copydetect.detector import CodeFingerprint, compare_files
+from copydetect.utils import highlight_overlap
+
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.notebooks import is_solution, read
+
+K = defaults.NOISE_THRESHOLD  # characters of filtered code a fingerprint covers
+WINDOW = defaults.GUARANTEE_THRESHOLD - defaults.NOISE_THRESHOLD + 1
+COLUMNS = ["assignment", "student_a", "student_b", "similarity"]
+
+
+@dataclass
+class Match:
+    assignment: str
+    notebook: str
+    students: tuple[str, str]
+    similarity: float
+    code: tuple[str, str]  # each student's answer code, the matching parts marked in HTML
+
+
+def fingerprint(name: str, code: str, boilerplate: np.ndarray | None = None) -> CodeFingerprint:
+    return CodeFingerprint(name, K, WINDOW, boilerplate=boilerplate, language="python", fp=io.StringIO(code))
+
+
+def answer_code(notebook: Path) -> str:
+    """The code of the notebook's answer cells, one after the other ("" if it cannot be read)."""
+    try:
+        cells = read(notebook).cells
+    except Exception:  # a notebook that could not be graded has nothing to compare
+        return ""
+    return "\n\n".join(cell.source for cell in cells if cell.cell_type == "code" and is_solution(cell))
+
+
+def released_code(assignment: Assignment, notebook: str) -> str:
+    path = assignment.release / notebook
+    if not path.is_file():
+        return ""
+    return "\n\n".join(cell.source for cell in read(path).cells if cell.cell_type == "code")
+
+
+def compare(assignment: Assignment, students: list[str]) -> tuple[pd.DataFrame, list[Match]]:
+    """Every pair of ``students``' answers to ``assignment``: (a row per pair, most similar first,
+    with a column per notebook; each pair's notebook comparisons, most similar first)."""
+    rows: dict[tuple[str, str], dict[str, float]] = {pair: {} for pair in itertools.combinations(sorted(students), 2)}
+    matches = []
+    for notebook in assignment.notebooks:
+        given = fingerprint("release", released_code(assignment, notebook))
+        boilerplate = np.array(sorted(given.hashes), dtype=np.int64)
+        prints = {}
+        for student in students:
+            code = answer_code(assignment.autograded(student) / notebook)
+            if code.strip():
+                found = fingerprint(student, code, boilerplate)
+                if found.hashes:  # answers made of given code only have nothing of their own to compare
+                    prints[student] = found
+        for first, second in itertools.combinations(sorted(prints), 2):
+            _, shares, slices = compare_files(prints[first], prints[second])
+            similarity = float(max(shares))
+            rows[(first, second)][notebook] = similarity
+            if similarity > 0:
+                marked = tuple(highlight_overlap(prints[name].raw_code, part, "<mark>", "</mark>", escape_html=True)[0]
+                               for name, part in ((first, slices[0]), (second, slices[1])))
+                matches.append(Match(assignment.name, notebook, (first, second), similarity, marked))
+    table = pd.DataFrame([{"assignment": assignment.name, "student_a": a, "student_b": b, **scores}
+                          for (a, b), scores in rows.items()], columns=[*COLUMNS[:3], *assignment.notebooks])
+    table["similarity"] = table[assignment.notebooks].mean(axis=1, skipna=True).fillna(0.0)
+    table = table[[*COLUMNS, *assignment.notebooks]].sort_values(["similarity", "student_a", "student_b"],
+                                                                  ascending=[False, True, True], kind="stable")
+    matches.sort(key=lambda match: -match.similarity)
+    return table.reset_index(drop=True), matches
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False, float_format="%.3f")
+
+
+def section(table: pd.DataFrame, matches: list[Match], top: int = 5) -> str:
+    """The report's part on similarity: the most similar pairs, and their matching code side by side."""
+    intro = ("<p>Similarity is a reason to look, not a verdict: short answers to the same exercise look "
+             "alike, and the code every student was given never counts. The score of a pair is the mean, over "
+             "the notebooks both answered, of the larger share of one's answer code found in the other's "
+             "(names of variables do not matter, nor the order of cells). Every pair is in "
+             "<code>exports/similarity.csv</code>.</p>")
+    if table.empty:
+        return intro + "<p>There are fewer than two graded submissions to compare.</p>"
+    shown = table.head(top).copy()
+    for column in shown.columns[3:]:
+        shown[column] = shown[column].map(lambda value: "" if pd.isna(value) else f"{value:.0%}")
+    views = "".join(
+        f"<h4>{html.escape(match.students[0])} and {html.escape(match.students[1])}, "
+        f"{html.escape(match.notebook)}: {match.similarity:.0%}</h4>"
+        "<div style='display:flex;flex-wrap:wrap;gap:1em'>"
+        + "".join(f"<pre style='flex:1 1 20em;min-width:0;overflow-x:auto;background:#f6f6f6;padding:.5em'>"
+                  f"{code}</pre>" for code in match.code) + "</div>"
+        for match in matches[:top])
+    return intro + shown.to_html(index=False, escape=True) + views
