@@ -15,7 +15,9 @@ In one run, on a scratch copy of the course with N copies of the reference solut
 (g) the same class as 2 shards plus a merge, and from it the wall time of 300 students on
     1, 5 and 20 runners;
 (h) one hidden threshold changed after grading: the class judged again from the answers the
-    judge kept (no student code runs), against grading it again in full.
+    judge kept (no student code runs), against grading it again in full;
+(i) a gradebook of 300 synthetic students: the exports for learning platforms, the item
+    analysis and the similarity of every pair of answers.
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -31,10 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 from nbconvert import PythonExporter
 
 from penguin_course.course.directory import Course
@@ -45,7 +49,10 @@ from penguin_course.grading import grade, shards
 from penguin_course.grading.autograde import grade_submission, record
 from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation import judge as judging
-from penguin_course.outputs.refresh import refresh
+from penguin_course.outputs.feedback import PAGE_DIGESTS
+from penguin_course.outputs import exports, report, similarity
+from penguin_course.outputs.refresh import BY_TEST_COLUMNS, by_test, course_cells, refresh
+from penguin_course.preparing import release
 
 
 def scratch_course(copies: int) -> Course:
@@ -141,6 +148,49 @@ def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int]]:
     return seconds, merging, sizes
 
 
+def analysed_class(size: int) -> dict[str, float]:
+    """A gradebook of ``size`` synthetic students (random scores; the demo students' notebooks as
+    their graded work, in turn), and how long the instructors' outputs of it take: the exports for
+    the learning platforms, the item analysis, and the similarity of every pair of answers."""
+    import random
+
+    root = Path(tempfile.mkdtemp(prefix="penguin-bench-class-"))
+    try:
+        shutil.copytree(ROOT / "source", root / "source")
+        shutil.copy2(ROOT / "nbgrader_config.py", root)
+        course = Course(root)
+        release.generate_all(course)
+        assignment = course.assignment(ASSIGNMENT)
+        shipped = sorted(DEMO_SUBMISSIONS.iterdir())
+        students = [f"student-{index:03d}" for index in range(size)]
+        chance = random.Random(0)
+        with course.gradebook() as gradebook, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbgrader's session handling warns on each new submission
+            for index, student in enumerate(students):
+                gradebook.add_student(student, email=f"{student}@uni.example")
+                for notebook in gradebook.add_submission(ASSIGNMENT, student).notebooks:
+                    for grade in notebook.grades:
+                        grade.auto_score = grade.max_score if chance.random() < 0.8 else 0.0
+                shutil.copytree(shipped[index % len(shipped)] / ASSIGNMENT, assignment.autograded(student))
+            gradebook.db.commit()
+        timings = {}
+        started = time.perf_counter()
+        exports.export(course)
+        timings["exports for 4 platforms"] = time.perf_counter() - started
+        started = time.perf_counter()
+        table = pd.DataFrame(by_test(assignment, {}), columns=BY_TEST_COLUMNS)
+        tests = {(name, cell) for name, cell, _, is_test in course_cells(assignment) if is_test}
+        report.item_section(table[[key in tests for key in zip(table["notebook"], table["grade_id"])]])
+        timings["item analysis"] = time.perf_counter() - started
+        started = time.perf_counter()
+        pairs, matches = similarity.compare(assignment, students)
+        similarity.section(pairs, matches)
+        timings[f"similarity ({len(pairs)} pairs)"] = time.perf_counter() - started
+        return timings
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def changed_threshold(course: Course) -> None:
     """Lower notebook 4's hidden accuracy threshold, as an instructor would after grading."""
     path = course.source / ASSIGNMENT / "4-improve-results.ipynb"
@@ -170,6 +220,7 @@ def run(copies: int, workers: int) -> None:
             executed = time.perf_counter()
             record(assignment, result)
             parts.append((result, executed - started, time.perf_counter() - executed))
+        (course.root / PAGE_DIGESTS).unlink(missing_ok=True)  # every page written, as after a first grading
         outputs_started = time.perf_counter()
         refresh(course)  # once for the class: CSVs, feedback pages, report
         outputs = time.perf_counter() - outputs_started
@@ -195,7 +246,7 @@ def run(copies: int, workers: int) -> None:
         replayed = time.perf_counter() - replay_started
         replay_runs = [course.read_run(assignment, student)[1] for student in everyone]
         replays = sum(run.replay == REPLAYED for run in replay_runs)
-        judging = sum(run.seconds for run in replay_runs) / copies  # in a worker, once its judge has started
+        judging_one = sum(run.seconds for run in replay_runs) / copies  # in a worker, once its judge has started
         full_started = time.perf_counter()
         full_table = grade.grade_class(course, workers=workers, force=True)
         full = time.perf_counter() - full_started
@@ -211,7 +262,7 @@ def run(copies: int, workers: int) -> None:
         for kind, seconds in sorted(spent.items(), key=lambda item: -item[1]):
             print(f"    {kind:48s} {seconds:6.1f} s")
         print(f"    {'saving to the gradebook':48s} {saving:6.1f} s")
-        print(f"(d) the class's feedback pages, CSVs and report (make feedback): {outputs:.1f} s")
+        print(f"(d) the class's feedback pages (all written), CSVs and report (make feedback): {outputs:.1f} s")
         judges = [judge for judge in judging._shared.values() if judge.start_seconds]
         if judges:
             print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
@@ -231,11 +282,15 @@ def run(copies: int, workers: int) -> None:
             print(f"    {runners:2d} runner{'s' if runners > 1 else ' '}: {wall / 60:6.1f} min")
         print(f"(h) a hidden threshold changed after grading, {copies} students, {workers} workers:")
         print(f"    judged again from kept answers ({replays} of {copies}): {replayed:6.1f} s "
-              f"({replayed / copies:.2f} s a student, of which {judging:.2f} s judging it in a worker; "
+              f"({replayed / copies:.2f} s a student, of which {judging_one:.2f} s judging it in a worker; "
               f"the rest is the class's: the release, starting the judges, the outputs)")
         print(f"    graded again in full (FORCE=1):      {full:6.1f} s")
         print(f"    ratio:                               {replayed / full:6.2f} "
               f"({'the same' if same else 'NOT the same'} grades)")
+        analyses = analysed_class(CLASS_SIZE)
+        print(f"(i) the instructors' outputs of {CLASS_SIZE} synthetic students: {sum(analyses.values()):.1f} s")
+        for what, seconds in analyses.items():
+            print(f"    {what:48s} {seconds:6.1f} s")
     finally:
         shutil.rmtree(course.root, ignore_errors=True)
 

@@ -61,11 +61,12 @@ def released_code(assignment: Assignment, notebook: str) -> str:
     return "\n\n".join(cell.source for cell in read(path).cells if cell.cell_type == "code")
 
 
-def compare(assignment: Assignment, students: list[str]) -> tuple[pd.DataFrame, list[Match]]:
+def compare(assignment: Assignment, students: list[str], shown: int = 5) -> tuple[pd.DataFrame, list[Match]]:
     """Every pair of ``students``' answers to ``assignment``: (a row per pair, most similar first,
-    with a column per notebook; each pair's notebook comparisons, most similar first)."""
+    with a column per notebook; the ``shown`` most similar notebook comparisons, their matching
+    code marked)."""
     rows: dict[tuple[str, str], dict[str, float]] = {pair: {} for pair in itertools.combinations(sorted(students), 2)}
-    matches = []
+    similar, prints_of = [], {}
     for notebook in assignment.notebooks:
         given = fingerprint("release", released_code(assignment, notebook))
         boilerplate = np.array(sorted(given.hashes), dtype=np.int64)
@@ -76,20 +77,28 @@ def compare(assignment: Assignment, students: list[str]) -> tuple[pd.DataFrame, 
                 found = fingerprint(student, code, boilerplate)
                 if found.hashes:  # answers made of given code only have nothing of their own to compare
                     prints[student] = found
+        prints_of[notebook] = prints
         for first, second in itertools.combinations(sorted(prints), 2):
-            _, shares, slices = compare_files(prints[first], prints[second])
+            if prints[first].hashes.isdisjoint(prints[second].hashes):  # most pairs: nothing to locate
+                rows[(first, second)][notebook] = 0.0
+                continue
+            _, shares, _ = compare_files(prints[first], prints[second])
             similarity = float(max(shares))
             rows[(first, second)][notebook] = similarity
             if similarity > 0:
-                marked = tuple(highlight_overlap(prints[name].raw_code, part, "<mark>", "</mark>", escape_html=True)[0]
-                               for name, part in ((first, slices[0]), (second, slices[1])))
-                matches.append(Match(assignment.name, notebook, (first, second), similarity, marked))
+                similar.append((similarity, notebook, first, second))
+    matches = []  # marking the matching code costs more than comparing: only for the pairs shown
+    for similarity, notebook, first, second in sorted(similar, key=lambda item: -item[0])[:shown]:
+        prints = prints_of[notebook]
+        _, _, slices = compare_files(prints[first], prints[second])
+        marked = tuple(highlight_overlap(prints[name].raw_code, part, "<mark>", "</mark>", escape_html=True)[0]
+                       for name, part in ((first, slices[0]), (second, slices[1])))
+        matches.append(Match(assignment.name, notebook, (first, second), similarity, marked))
     table = pd.DataFrame([{"assignment": assignment.name, "student_a": a, "student_b": b, **scores}
                           for (a, b), scores in rows.items()], columns=[*COLUMNS[:3], *assignment.notebooks])
     table["similarity"] = table[assignment.notebooks].mean(axis=1, skipna=True).fillna(0.0)
     table = table[[*COLUMNS, *assignment.notebooks]].sort_values(["similarity", "student_a", "student_b"],
                                                                   ascending=[False, True, True], kind="stable")
-    matches.sort(key=lambda match: -match.similarity)
     return table.reset_index(drop=True), matches
 
 
