@@ -118,4 +118,5 @@ def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(cou
     complete = (course_copy / "feedback" / "demo-complete" / ASSIGNMENT / "3-test-performance.html").read_text()
     assert complete.count("data:image/png;base64") >= 2, "the student's plots (training curve, confusion matrix)"
     report = (course_copy / "report.html").read_text()
-    assert report.count("<img") == 2 and "Every notebook of every submission was graded" in report
+    assert report.count("<img") == 3 and "Every notebook of every submission was graded" in report
+    assert "Tests to look at" in report and "Similar answers" in report
