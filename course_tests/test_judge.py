@@ -232,7 +232,10 @@ def test_a_test_whose_judge_is_killed_scores_0_whatever_the_kernel_prints(tmp_pa
                 if parent in judges:
                     first_seen.setdefault(pid, time.monotonic())
                     if time.monotonic() - first_seen[pid] > 8 and pid not in killed:
-                        os.kill(pid, 9)
+                        try:
+                            os.kill(pid, 9)
+                        except ProcessLookupError:  # it ended (and was reaped) meanwhile
+                            continue
                         killed.append(pid)
 
     killer = threading.Thread(target=kill_long_judges, daemon=True)
