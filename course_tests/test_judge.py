@@ -19,7 +19,7 @@ import pytest
 from penguin_course.grading import grade
 from penguin_course.course import notebooks
 from penguin_course.isolation import sandbox
-from penguin_course.isolation.judge import Judge
+from penguin_course.isolation.judge import Judge, JudgeFailed, JudgeSandbox
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
 from penguin_course.course.paths import ASSIGNMENT, RELEASE, ROOT, SOURCE
@@ -203,17 +203,18 @@ def parents() -> dict[int, int]:
 
 
 def judge_processes() -> dict[int, int]:
-    """The judge processes started by this test (not another test's, running beside it): pid -> parent pid."""
+    """The judge's zygotes and judges started by this test (not another test's, running beside it,
+    nor the bwrap processes whose command lines hold the zygote's): pid -> parent pid."""
     tree, found = parents(), {}
     for pid, parent in tree.items():
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
         ancestor = parent
         while ancestor not in (0, 1, os.getpid()):
             ancestor = tree.get(ancestor, 0)
-        if JUDGE_COMMAND in command and ancestor == os.getpid():
+        if len(argv) > 2 and argv[2].endswith(JUDGE_COMMAND) and ancestor == os.getpid():
             found[pid] = parent
     return found
 
@@ -301,5 +302,32 @@ def test_a_judge_that_has_ended_leaves_nothing_in_its_sandbox_but_the_zygote():
         while (left := others()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not left, f"processes {left} (as the sandbox sees them) outlived their judge"
+    finally:
+        judge.close()
+
+
+def test_a_judge_whose_start_failed_starts_afresh_when_next_asked(monkeypatch):
+    """A zygote that dies while starting (killed, out of memory, in a worker's warm-up that nobody
+    waits for) leaves nothing half-started: the next notebook starts a new one."""
+    sandbox.check()
+    start, started = JudgeSandbox.start, []
+
+    def dies_the_first_time(self):
+        start(self)
+        started.append(self.namespace)
+        if len(started) == 1:
+            raise JudgeFailed("the judge did not start")
+
+    monkeypatch.setattr(JudgeSandbox, "start", dies_the_first_time)
+    judge = Judge([], [], sandboxed=True)
+    with pytest.raises(JudgeFailed):
+        judge.start()
+    try:
+        deadline = time.monotonic() + 5  # its processes die with the zygote, a moment later
+        while sandbox.namespace_members(started[0]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not sandbox.namespace_members(started[0]), "the first sandbox was left running"
+        judge.open(time.monotonic() + 60).close()
+        assert len(started) == 2
     finally:
         judge.close()

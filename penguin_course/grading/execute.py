@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
@@ -67,15 +68,24 @@ def assignment_judge(source_dir: Path) -> Judge:
                   env=GRADING_ENV)
 
 
+def kernel_config(sockets: Path) -> Config:
+    """The kernel talks over Unix sockets in ``sockets`` where there are any: with TCP, a port the
+    client picked can be taken by another kernel (a test running beside it) before this one binds it."""
+    if os.name == "nt":
+        return Config()  # TCP, as nbclient does
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
+
+
 def execute(notebook: nbformat.NotebookNode, source_dir: Path = SOURCE,
             timeout: int = 300, judged: bool = True) -> nbformat.NotebookNode:
     """A copy of ``notebook`` executed top to bottom in a scratch folder, as the autograder runs it:
     beside the assignment's files, going on past errors."""
     notebook = nbformat.from_dict(notebook)
-    with tempfile.TemporaryDirectory(prefix="penguin-run-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="penguin-run-") as scratch, \
+            tempfile.TemporaryDirectory(prefix="penguin-kernel-") as sockets:
         copy_assignment_files(source_dir, Path(scratch), hidden=not judged)
         client = JudgedClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
-                              resources={"metadata": {"path": scratch}})
+                              resources={"metadata": {"path": scratch}}, config=kernel_config(Path(sockets)))
         client.judge = assignment_judge(source_dir) if judged else None
         try:
             client.execute(env={**os.environ, **GRADING_ENV})

@@ -102,6 +102,14 @@ class Judge:
 
     def start(self) -> None:
         started = time.monotonic()
+        try:
+            self.start_zygote()
+        except BaseException:  # nothing half-started stays: the next ``ready`` starts afresh
+            self.close()
+            raise
+        self.start_seconds = time.monotonic() - started
+
+    def start_zygote(self) -> None:
         if self.sandboxed:
             self.sandbox = JudgeSandbox(self.limits, self.env, self.given_files, self.modules)
             self.sandbox.start()
@@ -122,7 +130,6 @@ class Judge:
             line = self.process.stdout.readline()
             if not line:
                 raise JudgeFailed(f"the judge did not start (exit code {self.process.wait()})")
-        self.start_seconds = time.monotonic() - started
 
     def ready(self) -> None:
         """Start the zygote unless it runs."""
