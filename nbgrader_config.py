@@ -38,6 +38,17 @@ c.Execute.timeout = 300
 # Put back test cells that a student deleted: deleting a failing test never earns its points.
 c.OverwriteCells.add_missing_cells = True
 
+# Late work (the README's "Deadlines and extensions"). An assignment's due date is set in formgrader
+# (Manage Assignments), in NbGraderAPI.timezone's time; extensions.csv gives a student more time.
+# A notebook submitted past the student's deadline and the grace period loses percent_per_day % of
+# its score for each day, or part of one, it was late. For nbgrader's own policies instead:
+# c.AssignLatePenalties.plugin_class = "nbgrader.plugins.LateSubmissionPlugin" and
+# c.LateSubmissionPlugin.penalty_method = "zero" (late work scores 0) or "none" (nothing is taken off).
+c.AssignLatePenalties.plugin_class = "penguin_course.outputs.deadlines.LatePolicy"
+c.LatePolicy.grace_minutes = 0
+c.LatePolicy.percent_per_day = 10
+c.NbGraderAPI.timezone = "UTC"
+
 # Every route to feedback (make feedback, `nbgrader generate_feedback`, formgrader's
 # Generate Feedback button) writes the course's pages: no hidden test, hand grades and
 # comments from the gradebook, what still waits to be graded by hand, maths offline.

@@ -1,7 +1,8 @@
 """The student/instructor loop through nbgrader's exchange, in a real browser.
 
 A student fetches the assignment in JupyterLab's *Assignments* tab, runs and validates a
-notebook, and submits; the instructor collects and grades the class in the sandbox, grades a
+notebook, and submits; the instructor sets a due date in formgrader that the submission
+missed, collects and grades the class in the sandbox (the work shows as late), grades a
 written answer by hand in formgrader and releases feedback; the student fetches the feedback
 page, which shows the hand grade and comment but no hidden test. Formgrader's own buttons
 write the course's feedback pages and refuse to autograde outside the sandbox.
@@ -19,11 +20,13 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc
 
 from course_tests import browser
 from penguin_course.preparing import demo
@@ -366,6 +369,28 @@ def student_fetches_runs_validates_and_submits(course, run, page):
     course.done["submitted"] = submissions[0]
 
 
+def instructor_sets_a_due_date_in_formgrader(course, run, page):
+    """Manage Assignments, the pencil: a due date a minute or so before the student submitted."""
+    course.require("submitted")
+    submitted_at = parse_utc((course.done["submitted"] / "timestamp.txt").read_text().strip())
+    due = submitted_at.replace(second=0, microsecond=0) - timedelta(minutes=1)
+    browser.open_formgrader(page, run.instructor_lab)
+    row = page.locator("#main-table tr", has_text=ASSIGNMENT)
+    row.wait_for()
+    row.locator(".edit a").click()
+    modal = page.locator("#edit-assignment-modal")
+    modal.locator("input.modal-duedate").wait_for()
+    modal.locator("input.modal-duedate").fill(due.strftime("%Y-%m-%dT%H:%M"))
+    assert modal.locator("input.modal-timezone").input_value() == "+0000", "formgrader's time zone is the course's, UTC"
+    run.shots.take(page, "due-date")
+    with page.expect_response(lambda r: "/formgrader/api/assignment/" in r.url and r.request.method == "PUT") as saved:
+        modal.locator("button.save").click()
+    assert saved.value.ok, saved.value.text()
+    with Gradebook(gradebook_url(course)) as gradebook:
+        assert gradebook.find_assignment(ASSIGNMENT).duedate == due
+    course.done["due"] = due
+
+
 def instructor_collects_and_grades_in_the_sandbox(course, run):
     course.require("submitted")
     log = browser.nbgrader("collect", ASSIGNMENT, cwd=course.course, env=course.instructor_env)
@@ -384,6 +409,14 @@ def instructor_collects_and_grades_in_the_sandbox(course, run):
     assert not course.canary.exists(), "the sandbox gives student code none of the grader's environment"
     assert (course.course / "feedback" / STUDENT / ASSIGNMENT / f"{WRITTEN_NOTEBOOK}.html").exists()
     course.done["graded"] = True
+    if "due" in course.done:  # the submission came after the due date set in formgrader: late everywhere
+        late = mine["late_by_seconds"].iloc[0]
+        assert 60 <= late < 180 and (mine.groupby("notebook")["penalty"].first() > 0).any(), mine.to_string()
+        grades = (course.course / "grades.csv").read_text()
+        assert re.search(rf"{STUDENT},.*,[1-9][\d.]*,", grades), grades  # a late_submission_penalty
+        shown = feedback_text(course.course / "feedback" / STUDENT / ASSIGNMENT / f"{WRITTEN_NOTEBOOK}.html")
+        assert "after the deadline" in shown and "the late penalty takes" in shown, shown[:3000]
+        assert "1 submission of 1 late" in (course.course / "report.html").read_text()
 
 
 def instructor_grades_the_written_answer_in_formgrader(course, run, page):
@@ -459,6 +492,8 @@ def student_fetches_feedback_with_the_hand_grade_and_no_hidden_test(course, run,
     assert re.search(r"Written response\s*\(Score: 1\.0 / 2\.0\)", text), "the hand score, 1 of 2 points"
     assert re.search(r"Score: 1\.0 / 2\.0", text)
     assert HAND_COMMENT in text
+    if "due" in course.done:
+        assert "after the deadline" in text, "the page says the notebook came late"
     for path in fetched:
         leaks = leaked_hidden_tests(feedback_text(path))
         assert not leaks, f"the feedback page {path.name} shows hidden tests: {leaks[:3]}"
@@ -520,6 +555,8 @@ def formgrader_buttons_write_safe_feedback_and_refuse_to_autograde(course, run, 
 
 STAGES = [  # (name in the screenshots, what it checks, function, whether it uses a browser page)
     ("student", "the student fetches, runs, validates and submits", student_fetches_runs_validates_and_submits, True),
+    ("deadline", "the instructor sets a due date in formgrader, before the submission",
+     instructor_sets_a_due_date_in_formgrader, True),
     ("grade", "the instructor collects and grades in the sandbox", instructor_collects_and_grades_in_the_sandbox,
      False),
     ("by-hand", "the instructor grades the written answer in formgrader",

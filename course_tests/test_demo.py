@@ -32,6 +32,7 @@ def test_demo_submissions_are_built_from_the_current_release(tmp_path):
 @pytest.mark.slow
 def test_demo_grades_each_student_as_expected(course_copy):
     shutil.copytree(ROOT / "demo", course_copy / "demo")
+    shutil.copy2(ROOT / "extensions.csv", course_copy)
     # A student who edits the files beside the notebooks gains nothing: the dataset and
     # the test helpers are put back from source/ before grading.
     tampered = course_copy / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT
@@ -66,8 +67,21 @@ def test_demo_grades_each_student_as_expected(course_copy):
     assert (merged["score_x"] == merged["score_y"].fillna(0)).all()
     complete = written[written["student_id"] == demo.COMPLETE]
     assert set(complete["status"]) == {"passed", "needs manual grading"}
-    totals = pd.read_csv(course_copy / "grades.csv").set_index("student_id")["raw_score"].to_dict()
-    assert totals == {demo.COMPLETE: 51, demo.PARTLY_WRONG_STUDENT: 43, demo.UNTOUCHED: 0}
+    grades = pd.read_csv(course_copy / "grades.csv").set_index("student_id")
+    assert grades["raw_score"].to_dict() == {demo.COMPLETE: 51, demo.PARTLY_WRONG_STUDENT: 43, demo.UNTOUCHED: 0}
+
+    # demo-partly-wrong is a day and two hours late: two days of 10% each; demo-complete is later
+    # still after the due date, but within its extension
+    assert grades["late_submission_penalty"].to_dict() == pytest.approx(
+        {demo.COMPLETE: 0, demo.PARTLY_WRONG_STUDENT: 8.6, demo.UNTOUCHED: 0})
+    assert grades.loc[demo.PARTLY_WRONG_STUDENT, "score"] == pytest.approx(43 - 8.6)
+    assert written.groupby("student_id")["late_by_seconds"].max().to_dict() == {
+        demo.COMPLETE: 0, demo.PARTLY_WRONG_STUDENT: 26 * 3600, demo.UNTOUCHED: 0}
+    per_notebook = written.groupby(["student_id", "notebook"])["penalty"].first().groupby("student_id").sum()
+    assert per_notebook.to_dict() == pytest.approx({demo.COMPLETE: 0, demo.PARTLY_WRONG_STUDENT: 8.6, demo.UNTOUCHED: 0})
+    lateness = pd.read_csv(course_copy / "exports" / "lateness.csv").set_index("student_id")
+    assert lateness.loc[demo.COMPLETE, "extended"] and lateness.loc[demo.COMPLETE, "late_by_seconds"] == 0
+    assert lateness.loc[demo.PARTLY_WRONG_STUDENT, "late_by"] == "1 day 2 hours"
     assert formgrader_submissions(course_copy) == 3, "formgrader counts the demo class's submissions"
 
 
@@ -103,6 +117,7 @@ def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
 @pytest.mark.slow
 def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(course_copy):
     shutil.copytree(ROOT / "demo", course_copy / "demo")
+    shutil.copy2(ROOT / "extensions.csv", course_copy)
     grade.demo(Course(course_copy))
     secrets = hidden_test_lines()
     for student in demo.STUDENTS:
@@ -120,3 +135,8 @@ def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(cou
     report = (course_copy / "report.html").read_text()
     assert report.count("<img") == 3 and "Every notebook of every submission was graded" in report
     assert "Tests to look at" in report and "Similar answers" in report
+    assert "<h3>Deadlines</h3><p>1 submission of 3 late; 1 student with an extension" in report
+    due = f"{demo.DUE:%Y-%m-%d %H:%M:%S} UTC"
+    assert (f"before your deadline (2026-12-16 17:00:00 UTC, with the extension you were given; the assignment's "
+            f"was {due})") in html.unescape(complete)
+    assert f"1 day 2 hours after the deadline ({due})</strong>: the late penalty takes" in partly_wrong

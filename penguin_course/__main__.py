@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     from penguin_course.course.nbgrader_cli import NbgraderError
     from penguin_course.exchanging import collect, exchange
     from penguin_course.grading import grade
+    from penguin_course.outputs import deadlines
     from penguin_course.isolation import sandbox
     from penguin_course.outputs import exports, refresh
     from penguin_course.preparing import demo, release
@@ -120,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote feedback/, grades.csv, grades-by-test.csv and report.html for "
                   f"{table['student_id'].nunique()} students; {waiting} answers wait to be graded by hand")
         elif args.command == "export":
+            for note in deadlines.settle(course):  # a due date or extension changed since grading counts
+                print(f"note: {note}", file=sys.stderr)
             written, unidentified = exports.export(course)
+            written.append(deadlines.write_lateness(deadlines.lateness_shown(course),
+                                                    course.root / exports.EXPORTS / "lateness.csv"))
             print(f"wrote {', '.join(str(path.relative_to(course.root)) for path in written)}")
             if unidentified:
                 print("left out, as the platform could not tell who they are (make roster ROSTER=file adds what is "
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,
-            refresh.NothingToRefresh, exports.ExportError, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
+            refresh.NothingToRefresh, exports.ExportError, deadlines.ExtensionsError, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

@@ -113,12 +113,16 @@ def local_gradebook(course: Course) -> Path | None:
 
 
 def outputs_digest(course: Course) -> str | None:
-    """A digest of what the outputs are written from: the gradebook and every run record."""
+    """A digest of what the outputs are written from: the gradebook, every run record, the course's
+    settings (the late policy) and extensions.csv."""
     gradebook = local_gradebook(course)
     if gradebook is None or not gradebook.exists():
         return None
     status = gradebook.stat()
     digest = hashlib.sha256(f"{status.st_mtime_ns} {status.st_size}".encode())
+    for name in ("nbgrader_config.py", "extensions.csv"):
+        path = course.root / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
     for record in course.run_records():
         digest.update(str(record).encode() + b"\0" + record.read_bytes())
     return digest.hexdigest()

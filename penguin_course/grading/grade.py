@@ -34,8 +34,9 @@ from penguin_course.course.uptodate import TIME_LIMIT, Fingerprint, fingerprint 
 from penguin_course.grading.autograde import assignment_judge, record
 from penguin_course.grading.replay import REPLAYED, grade_or_replay
 from penguin_course.isolation import sandbox
+from penguin_course.outputs import deadlines
 from penguin_course.outputs.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
-from penguin_course.preparing import release
+from penguin_course.preparing import demo as demo_module, release
 from penguin_course.setup import system
 
 
@@ -95,7 +96,8 @@ def complete(result: StudentResult, cells: list[tuple[str, str, float, bool]]) -
 
 def summary(table: pd.DataFrame, course: Course) -> pd.DataFrame:
     """Autograded points per student and notebook as 'score/max' (notebooks named <assignment>/<notebook>
-    when there are several assignments), and the answers left to grade by hand."""
+    when there are several assignments), the answers left to grade by hand, and the late penalty
+    (all the submission's notebooks', with every assignment's) when anyone has one."""
     autograded = {(a, name, cell) for a, name, cell, _, is_test in graded_cells(course) if is_test}
     auto = table[[key in autograded for key in zip(table["assignment"], table["notebook"], table["grade_id"])]]
     several = table["assignment"].nunique() > 1
@@ -107,6 +109,9 @@ def summary(table: pd.DataFrame, course: Course) -> pd.DataFrame:
     overall = auto.groupby("student_id")[["score", "max_score"]].sum()
     wide["autograded"] = overall["score"].map("{:g}".format) + "/" + overall["max_score"].map("{:g}".format)
     wide["to grade by hand"] = (table["status"] == MANUAL).groupby(table["student_id"]).sum()
+    if "penalty" in table and (table["penalty"] > 0).any():
+        penalties = table.groupby(["student_id", "assignment", "notebook"])["penalty"].first()
+        wide["late penalty"] = penalties.groupby("student_id").sum().map("{:g}".format)
     return wide.rename_axis(index="student", columns=None)
 
 
@@ -213,6 +218,8 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     check_submissions(submitted_dir)
     check_sandbox(sandboxed, console)
     check_graphviz(console)
+    if write_outputs and (course.root / deadlines.EXTENSIONS).is_file():  # a mistake found now, not after grading
+        deadlines.read_extensions(course, deadlines.due_dates(course))
     chosen = chosen_assignments(course, assignment)
     work = [(a, student) for a, student in assignments.units(course, submitted_dir, chosen)
             if only is None or student in only]
@@ -284,22 +291,41 @@ def scores(course: Course) -> pd.DataFrame:
                                        "max_score", "manual"])
 
 
-def demo(course: Course, **options) -> pd.DataFrame:
+def demo(course: Course, console: Console | None = None, **options) -> pd.DataFrame:
     """Grade the demo class that the repository ships, as `make grade` grades a class: its students
     are copied into submitted/ (where formgrader and nbgrader look for submissions) and graded
-    there, beside any other student; the grades-by-test table of the demo students."""
+    there, beside any other student; the grades-by-test table of the demo students.
+
+    Their submission times are set around each assignment's due date (``demo.SUBMITTED``: one is
+    late, one has an extension in extensions.csv); an assignment without one gets the demo's."""
+    console = console or Console(stderr=True)
     shipped = course.demo_submitted
     names = students(shipped)
+    chosen = chosen_assignments(course, options.get("assignment"))
+    due = deadlines.due_dates(course)
+    deadlines.read_extensions(course, {**due, **{name: date or demo_module.DUE for name, date in due.items()}})
+    due = {a.name: due.get(a.name) or demo_module.DUE for a in chosen}  # a mistake in extensions.csv stops the demo before it grades
     for student in names:
         destination = course.submitted / student
         if destination.exists():
             shutil.rmtree(destination)
         shutil.copytree(shipped / student, destination)
-    table = grade_class(course, only=names, **options)
-    chosen = table["student_id"].isin(names)
+        for name, due_date in due.items():
+            if (destination / name).is_dir():
+                submitted = due_date + demo_module.SUBMITTED.get(student, demo_module.ON_TIME)
+                (destination / name / "timestamp.txt").write_text(f"{submitted:%Y-%m-%d %H:%M:%S} UTC\n")
+    grade_class(course, only=names, console=console, write_outputs=False, **options)
+    with course.gradebook() as gradebook:
+        for name, due_date in due.items():
+            if gradebook.find_assignment(name).duedate is None:
+                gradebook.update_or_create_assignment(name, duedate=due_date)
+                console.print(f"{name} had no due date: the demo set it to {due_date:%Y-%m-%d %H:%M} UTC "
+                              "(formgrader's Manage Assignments changes it)")
+    table = refresh(course)
+    chosen_rows = table["student_id"].isin(names)
     if options.get("assignment"):
-        chosen &= table["assignment"] == options["assignment"]
-    return table[chosen].reset_index(drop=True)
+        chosen_rows &= table["assignment"] == options["assignment"]
+    return table[chosen_rows].reset_index(drop=True)
 
 
 GENERATED = ["gradebook.db", "autograded", "feedback", "grades.csv", "grades-by-test.csv", "report.html", "exports"]

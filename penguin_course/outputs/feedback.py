@@ -10,7 +10,9 @@ that needs MathJax from a CDN. Here:
 - the hidden tests' source is removed and their tracebacks cut to 'Type: message';
 - scores and comments come from the gradebook (nbgrader's GetGrades), and an answer that
   waits to be graded by hand says so;
-- the maths is rendered to MathML when the page is written, so it shows offline.
+- the maths is rendered to MathML when the page is written, so it shows offline;
+- when the assignment has a due date, the top of the page says when the notebook was submitted,
+  the deadline that applied (the student's own, with an extension) and the late penalty.
 
 A notebook that could not be graded (missing, not a notebook) gets a page saying why.
 
@@ -44,6 +46,7 @@ from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool
 
 from penguin_course.course.directory import Course
+from penguin_course.outputs import deadlines
 from penguin_course.course.nbgrader_cli import NbgraderError
 
 HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -133,9 +136,29 @@ class MarkHandGrading(CoursePreprocessor):
         return nb, resources
 
 
+class MarkLateness(CoursePreprocessor):
+    """Say at the top of the page when the notebook was submitted, against the deadline that
+    applied (the student's own, with an extension), and what being late cost."""
+
+    def preprocess(self, nb, resources):
+        meta = resources["nbgrader"]
+        with Gradebook(meta["db_url"]) as gradebook:
+            try:
+                submission = gradebook.find_submission(meta["assignment"], meta["student"])
+                notebook = gradebook.find_submission_notebook(meta["notebook"], meta["assignment"], meta["student"])
+            except MissingEntry:
+                return nb, resources
+            if submission.timestamp is None or submission.assignment.duedate is None:
+                return nb, resources
+            line = deadlines.lateness_line(submission.timestamp, submission.duedate, submission.assignment.duedate,
+                                           notebook.late_submission_penalty, self.config)
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(line))
+        return nb, resources
+
+
 # nbgrader_config.py gives these to nbgrader's GenerateFeedback, in this order.
 PREPROCESSORS = [HideHiddenTestErrors, ClearHiddenTestsOfTests, MathToMathML, GetGrades, MarkHandGrading,
-                 CSSHTMLHeaderPreprocessor]
+                 MarkLateness, CSSHTMLHeaderPreprocessor]
 
 
 def nbgrader_templates() -> Path:
@@ -176,9 +199,11 @@ def pages_made_with() -> str:
 
 
 def gradebook_part(notebook) -> list:
-    """What GetGrades and MarkHandGrading read of a submitted notebook: its score, late penalty,
-    grades and comments."""
-    return [notebook.score, notebook.max_score, notebook.late_submission_penalty,
+    """What GetGrades, MarkHandGrading and MarkLateness read of a submitted notebook: its score,
+    late penalty, grades and comments, and its submission's time and deadlines."""
+    submission = notebook.assignment
+    return [notebook.score, notebook.max_score, notebook.late_submission_penalty, submission.timestamp,
+            submission.assignment.duedate, submission.extension,
             sorted((grade.name, grade.score, grade.max_score, grade.needs_manual_grade) for grade in notebook.grades),
             sorted((comment.name, comment.comment) for comment in notebook.comments)]
 

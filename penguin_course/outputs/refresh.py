@@ -4,20 +4,24 @@ The gradebook is the one record of scores: autograded tests and answers graded b
 formgrader are both there. From it, and from what each grading run found (why a notebook
 could not be graded, which test timed out), this writes:
 
-- grades-by-test.csv: one row per assignment, student, notebook and graded cell, with a status;
+- grades-by-test.csv: one row per assignment, student, notebook and graded cell, with a status,
+  how late the submission was (seconds) and its notebook's late penalty (on each of its rows);
 - grades.csv: ``nbgrader export``, one row per student;
 - feedback/<student>/<assignment>/*.html: nbgrader's ``generate_feedback``, as configured in
   nbgrader_config.py (no hidden test; hand grades, comments and what still waits), for the
   pages whose graded notebook or grades changed (``feedback.write_pages``);
 - exports/similarity.csv: how alike each pair of students' answers is (``similarity``);
+- exports/lateness.csv: each submission's deadline, time and late penalty (``deadlines``);
 - report.html.
 
-It runs no student code and takes seconds, so it can follow every session of grading by hand.
+First, the late penalties are set again from the due dates, extensions.csv and the late policy
+(``deadlines.settle``). It runs no student code and takes seconds, so it can follow every session of grading by hand.
 """
 
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -28,10 +32,12 @@ from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
 from penguin_course.course.notebooks import graded_cells
 from penguin_course.course.records import FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult
+from penguin_course.outputs import deadlines
 from penguin_course.outputs import report, similarity
 from penguin_course.outputs.feedback import write_pages
 
-BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status"]
+BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status",
+                   "late_by_seconds", "penalty"]
 HAND_GRADED = "graded by hand"
 
 
@@ -71,13 +77,17 @@ def by_test(assignment: Assignment, runs: dict[str, StudentResult]) -> list[tupl
             run_statuses = {(n.name, c.grade_id): c.status for n in run.notebooks for c in n.cells} if run else {}
             grades = {(f"{notebook.name}.ipynb", grade.name): grade
                       for notebook in submission.notebooks for grade in notebook.grades}
+            penalties = {f"{notebook.name}.ipynb": float(notebook.late_submission_penalty or 0.0)
+                         for notebook in submission.notebooks}
+            late = float(submission.total_seconds_late)
             for name, cell, points, _ in cells:
                 grade = grades.get((name, cell))
                 if grade is None:  # a cell added to the exercises after this student was graded
-                    rows.append((assignment.name, student, name, cell, 0.0, points, "not graded yet"))
+                    rows.append((assignment.name, student, name, cell, 0.0, points, "not graded yet", late,
+                                 penalties.get(name, 0.0)))
                     continue
                 rows.append((assignment.name, student, name, cell, float(grade.score or 0), float(grade.max_score),
-                             status_of(grade, run_statuses.get((name, cell)))))
+                             status_of(grade, run_statuses.get((name, cell))), late, penalties.get(name, 0.0)))
     return rows
 
 
@@ -123,6 +133,8 @@ def refresh(course: Course) -> pd.DataFrame:
     root = course.root
     if not course.gradebook_exists():
         raise NothingToRefresh(f"there is no gradebook in {root}: grade first (make grade)")
+    for note in deadlines.settle(course):  # before any output is written: a mistake in extensions.csv stops here
+        print(f"note: {note}", file=sys.stderr)
     runs, rows = {}, []
     for assignment in course.assignments:
         students = sorted(path.parent.name for path in course.autograded.glob(f"*/{assignment.name}"))
@@ -146,7 +158,9 @@ def refresh(course: Course) -> pd.DataFrame:
         sections[assignment.name] = similarity.section(table_of_pairs, matches)
     similarity.write_csv(pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=similarity.COLUMNS),
                          root / "exports" / "similarity.csv")
-    report.write(table, statuses, autograded, root / "report.html", sections)
+    lateness = deadlines.lateness_shown(course)
+    deadlines.write_lateness(lateness, root / "exports" / "lateness.csv")
+    report.write(table, statuses, autograded, root / "report.html", sections, lateness)
     # what the outputs were written from: a `make grade` that finds it unchanged writes nothing
     uptodate.write_stamp(course, uptodate.OUTPUTS_STAMP, uptodate.outputs_digest(course))
     return table

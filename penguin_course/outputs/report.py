@@ -2,8 +2,8 @@
 
 It shows the distribution of the autograded scores, how many students passed each test
 (a plot: the tests most students fail stand out), an item analysis of the tests (each one's
-difficulty and discrimination, and the tests to look at first), and the submissions that could
-not be graded, or not fully, and why. The plots are embedded, so the page is one file that CI
+difficulty and discrimination, and the tests to look at first), the submissions that could
+not be graded, or not fully, and why, and who was late or had more time. The plots are embedded, so the page is one file that CI
 can upload as it is.
 """
 
@@ -152,11 +152,32 @@ def assignment_section(table: pd.DataFrame, notebooks: pd.DataFrame, autograded:
             f"<h3>Submissions not graded, or not fully</h3>{problem_html}")
 
 
+def deadline_section(lateness: pd.DataFrame) -> str:
+    """Who was late, by how much and what it cost, and who had more time (``deadlines.lateness_shown``'s
+    rows of one assignment)."""
+    if (lateness["due"] == "").all():
+        return ("<p>No due date is set (formgrader, <em>Manage Assignments</em>): no submission counts as "
+                "late.</p>")
+    late, extended = lateness[lateness["late_by_seconds"] > 0], lateness[lateness["extended"]]
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    text = (f"<p>{plural(len(late), 'submission')} of {len(lateness)} late; {plural(len(extended), 'student')} "
+            "with an extension (<code>extensions.csv</code>). Penalties are in points, taken off the "
+            "score.</p>")
+    shown = lateness[(lateness["late_by_seconds"] > 0) | lateness["extended"]]
+    if len(shown):
+        columns = ["student_id", "due", "extended", "submitted", "late_by", "penalty"]
+        text += (shown[columns].assign(extended=shown["extended"].map({True: "yes", False: ""}),
+                                       penalty=shown["penalty"].round(2))
+                 .rename(columns={"late_by": "late by"}).to_html(index=False, escape=True))
+    return text
+
+
 def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str, str]], path: Path,
-          similarity: dict[str, str] | None = None) -> Path:
+          similarity: dict[str, str] | None = None, lateness: pd.DataFrame | None = None) -> Path:
     """report.html, a section per assignment, from the grades-by-test table, each notebook's
     status and message, and the (assignment, notebook, grade_id) of the autograded tests (the
-    written answers are not plotted); ``similarity``: each assignment's section on similar answers."""
+    written answers are not plotted); ``similarity``: each assignment's section on similar answers;
+    ``lateness``: each submission's deadline and lateness (``deadlines.lateness_shown``)."""
     if table.empty:
         body = "<p>No submissions were graded.</p>"
     else:
@@ -166,6 +187,8 @@ def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[st
             stopped = notebooks[notebooks["assignment"] == name].drop(columns="assignment")
             body += (f"<h2>{html.escape(name)}</h2>"
                      + assignment_section(table[table["assignment"] == name], stopped, tests))
+            if lateness is not None and (lateness["assignment"] == name).any():
+                body += f"<h3>Deadlines</h3>{deadline_section(lateness[lateness['assignment'] == name])}"
             if similarity and name in similarity:
                 body += f"<h3>Similar answers</h3>{similarity[name]}"
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>"

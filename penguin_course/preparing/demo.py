@@ -7,6 +7,10 @@ For every assignment of source/:
   in the assignments whose typical mistakes the course knows);
 - ``demo-untouched`` submitted the release as it was handed out.
 
+``make demo`` dates their submissions around each assignment's due date (``DUE`` if it has
+none): ``demo-partly-wrong`` is a day and two hours late; ``demo-complete`` submits a day and six
+hours after it, within the 48 hours more that the course's extensions.csv gives it.
+
 They are built from release/ and source/, so they follow the exercises when those
 change: run ``python -m penguin_course demo-submissions`` after re-releasing
 (a course test fails while they are stale).
@@ -15,6 +19,7 @@ change: run ``python -m penguin_course demo-submissions`` after re-releasing
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -27,6 +32,12 @@ from penguin_course.preparing.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
 
 COMPLETE, PARTLY_WRONG_STUDENT, UNTOUCHED = "demo-complete", "demo-partly-wrong", "demo-untouched"
 STUDENTS = [COMPLETE, PARTLY_WRONG_STUDENT, UNTOUCHED]
+# The due date `make demo` gives an assignment that has none (UTC), and when each demo student
+# submitted, after the due date.
+DUE = datetime(2026, 12, 14, 17, 0)
+ON_TIME = timedelta(hours=-3)
+SUBMITTED = {COMPLETE: timedelta(days=1, hours=6), PARTLY_WRONG_STUDENT: timedelta(days=1, hours=2),
+             UNTOUCHED: ON_TIME}
 # The typical mistakes the course knows, by assignment (wrong_answers is about the day-1 lesson).
 KNOWN_MISTAKES = {ASSIGNMENT: PARTLY_WRONG}
 
