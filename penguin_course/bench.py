@@ -16,8 +16,8 @@ In one run, on a scratch copy of the course with N copies of the reference solut
     1, 5 and 20 runners;
 (h) one hidden threshold changed after grading: the class judged again from the answers the
     judge kept (no student code runs), against grading it again in full;
-(i) a gradebook of 300 synthetic students: the exports for learning platforms, the item
-    analysis and the similarity of every pair of answers.
+(i) a gradebook of 300 synthetic students: their late penalties (a due date, extensions), the
+    exports for learning platforms, the item analysis and the similarity of every pair of answers.
 
 It is a benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -50,7 +50,7 @@ from penguin_course.grading.autograde import grade_submission, record
 from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation import judge as judging
 from penguin_course.outputs.feedback import PAGE_DIGESTS
-from penguin_course.outputs import exports, report, similarity
+from penguin_course.outputs import deadlines, exports, report, similarity
 from penguin_course.outputs.refresh import BY_TEST_COLUMNS, by_test, course_cells, refresh
 from penguin_course.preparing import release
 
@@ -150,8 +150,9 @@ def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int]]:
 
 def analysed_class(size: int) -> dict[str, float]:
     """A gradebook of ``size`` synthetic students (random scores; the demo students' notebooks as
-    their graded work, in turn), and how long the instructors' outputs of it take: the exports for
-    the learning platforms, the item analysis, and the similarity of every pair of answers."""
+    their graded work, in turn; a due date that one in five missed, and an extension for one in ten),
+    and how long the instructors' outputs of it take: the late penalties, the exports for the learning
+    platforms, the item analysis, and the similarity of every pair of answers."""
     import random
 
     root = Path(tempfile.mkdtemp(prefix="penguin-bench-class-"))
@@ -164,16 +165,25 @@ def analysed_class(size: int) -> dict[str, float]:
         shipped = sorted(DEMO_SUBMISSIONS.iterdir())
         students = [f"student-{index:03d}" for index in range(size)]
         chance = random.Random(0)
+        due = datetime(2026, 12, 14, 17, 0)
+        (root / deadlines.EXTENSIONS).write_text("student_id,assignment,due\n" + "".join(
+            f"{student},{ASSIGNMENT},+48\n" for student in students[::10]))
         with course.gradebook() as gradebook, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbgrader's session handling warns on each new submission
+            gradebook.update_or_create_assignment(ASSIGNMENT, duedate=due)
             for index, student in enumerate(students):
                 gradebook.add_student(student, email=f"{student}@uni.example")
-                for notebook in gradebook.add_submission(ASSIGNMENT, student).notebooks:
+                submitted = due + timedelta(hours=chance.uniform(-60, 12))
+                for notebook in gradebook.add_submission(ASSIGNMENT, student, timestamp=submitted).notebooks:
                     for grade in notebook.grades:
                         grade.auto_score = grade.max_score if chance.random() < 0.8 else 0.0
                 shutil.copytree(shipped[index % len(shipped)] / ASSIGNMENT, assignment.autograded(student))
             gradebook.db.commit()
         timings = {}
+        started = time.perf_counter()
+        deadlines.settle(course)
+        report.deadline_section(deadlines.lateness_shown(course))
+        timings["late penalties"] = time.perf_counter() - started
         started = time.perf_counter()
         exports.export(course)
         timings["exports for 4 platforms"] = time.perf_counter() - started
