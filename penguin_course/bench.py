@@ -1,19 +1,23 @@
 """`make bench`: how fast `make grade` is, and where the time goes.
 
-In one run, on a scratch copy of the course with N copies of the reference solution:
+In one run, on a scratch copy of the course with N copies of the reference solution, in wall
+time and in core-seconds (the CPU of every process on the machine, sandboxes included, from
+/proc/stat: run it on an otherwise idle machine):
 
 (a) grading time per student, serially, against running the same notebooks' code as
     plain Python scripts (the overhead ratio);
-(b) parallel against serial throughput;
-(c) where a serial student's time goes: starting the sandbox and importing the libraries
-    (once per student, in the zygote the kernels fork from), kernel starts and nbgrader's
-    steps, the given code (setup cells, data, plots), the student's code, the tests (run in
-    the judge), the kernel answering the judge's questions, and saving to the gradebook;
+(b) parallel against serial throughput, and against plain `nbgrader autograde` grading the
+    same class with nbgrader's own settings, in a course of its own, in the same run;
+(c) where a serial student's time and CPU go: starting the sandbox and importing the
+    libraries (once per student, in the zygote the kernels fork from), kernel starts and
+    nbgrader's steps, the given code (setup cells, data, plots), the student's code, the tests
+    (run in the judge), the kernel answering the judge's questions, and saving to the
+    gradebook; the CPU of each cell is the kernel's and the judge's own (/proc/<pid>/stat);
 (d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback);
 (e) starting the judge, once per worker process;
 (f) a `make grade` that finds nothing changed, as on a push that touched no submission;
-(g) the same class as 2 shards plus a merge, and from it the wall time of 300 students on
-    1, 5 and 20 runners;
+(g) the same class as 2 shards plus a merge, a merge of 300 students (copies of the shards'
+    results), and from them the wall time of 300 students on 1, 5 and 20 runners;
 (h) one hidden threshold changed after grading: the class judged again from the answers the
     judge kept (no student code runs), against grading it again in full;
 (i) a gradebook of 300 synthetic students: their late penalties (a due date, extensions), the
@@ -44,7 +48,7 @@ from nbconvert import PythonExporter
 from penguin_course.course.directory import Course
 from penguin_course.course.notebooks import GRADING_ENV, is_autograded_test, is_solution
 from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
-from penguin_course.course.records import StudentResult
+from penguin_course.course.records import RUN_RECORD, StudentResult
 from penguin_course.grading import grade, shards
 from penguin_course.grading.autograde import grade_submission, record
 from penguin_course.grading.replay import REPLAYED
@@ -66,20 +70,68 @@ def scratch_course(copies: int) -> Course:
     return Course(root)
 
 
-def plain_scripts_seconds() -> float:
+def busy_core_seconds() -> float:
+    """The machine's CPU time so far, all cores and every process (user, nice, system, irq,
+    softirq; /proc/stat): measured around a step on an otherwise idle machine, what the step cost."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+class Measured:
+    """Wall time and core-seconds of a step (``with Measured() as step: ...``, then ``step.seconds``, ``step.cpu``)."""
+
+    def __enter__(self) -> Measured:
+        self.started, self.cpu_started = time.perf_counter(), busy_core_seconds()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.started
+        self.cpu = busy_core_seconds() - self.cpu_started
+
+
+def plain_scripts() -> Measured:
     """The source notebooks' code (solutions and tests) run as plain Python scripts, one after another."""
     exporter = PythonExporter()
     with tempfile.TemporaryDirectory() as folder:
         for path in SOURCE.iterdir():
             if path.suffix != ".ipynb":
                 shutil.copy2(path, folder)
-        started = time.perf_counter()
+        scripts = []
         for name in NOTEBOOKS:
             script, _ = exporter.from_filename(str(SOURCE / name))
-            (Path(folder) / "script.py").write_text(script)
-            subprocess.run([sys.executable, "script.py"], cwd=folder, check=True, capture_output=True,
-                           env={**os.environ, **GRADING_ENV, "MPLBACKEND": "Agg"})
-        return time.perf_counter() - started
+            scripts.append(script)
+        with Measured() as step:
+            for script in scripts:
+                (Path(folder) / "script.py").write_text(script)
+                subprocess.run([sys.executable, "script.py"], cwd=folder, check=True, capture_output=True,
+                               env={**os.environ, **GRADING_ENV, "MPLBACKEND": "Agg"})
+        return step
+
+
+PLAIN_CONFIG = 'c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = "plain"\n'
+
+
+def plain_nbgrader(copies: int) -> Measured:
+    """The same class graded by plain `nbgrader autograde` with nbgrader's own settings (a config
+    that names the course and nothing else), in a course of its own beside the bench's."""
+    root = Path(tempfile.mkdtemp(prefix="penguin-bench-plain-"))
+    try:
+        shutil.copytree(ROOT / "source", root / "source")
+        (root / "nbgrader_config.py").write_text(PLAIN_CONFIG)
+        for index in range(copies):
+            shutil.copytree(DEMO_SUBMISSIONS / "demo-complete", root / "submitted" / f"student-{index:02d}")
+        # nbgrader calls the `alembic` of its environment to create the gradebook
+        env = {**os.environ, **GRADING_ENV, "PATH": os.pathsep.join([str(Path(sys.executable).parent),
+                                                                     os.environ.get("PATH", "")])}
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT], cwd=root, env=env,
+                       check=True, capture_output=True)
+        with Measured() as step:
+            subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], cwd=root, env=env,
+                           check=True, capture_output=True)
+        return step
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def seconds_between(start: str, end: str) -> float:
@@ -99,10 +151,16 @@ JUDGE = "tests, run in the judge"
 ASKING = "the kernel answering the judge (values, calls)"
 
 
-def breakdown(course: Course, result: StudentResult) -> dict[str, float]:
-    """Seconds per kind of cell, from the execution times nbclient records in each cell."""
+REST = "kernel starts, sandbox imports, nbgrader's steps"
+
+
+def breakdown(course: Course, result: StudentResult, cpu: float) -> dict[str, tuple[float, float | None]]:
+    """Seconds and core-seconds per kind of cell, from the times nbclient records in each cell and
+    the CPU the kernel and the judge spent on it (recorded with ``JudgeTests.measure_cpu``); the rest
+    of the student's ``cpu`` (core-seconds) is the kernel starts', the sandbox's and nbgrader's."""
     student, total = result.student, result.seconds
-    spent: dict[str, float] = {"waiting for the sandbox and its imports (started ahead)": result.start_seconds}
+    wall: dict[str, float] = {"waiting for the sandbox and its imports (started ahead)": result.start_seconds}
+    used: dict[str, float] = {}
     for name in NOTEBOOKS:
         notebook = nbformat.read(course.autograded / student / ASSIGNMENT / name, as_version=4)
         for cell in notebook.cells:
@@ -110,24 +168,55 @@ def breakdown(course: Course, result: StudentResult) -> dict[str, float]:
             if "judge.started" in timing:  # a test cell, run in the judge
                 asking = float(timing.get("judge.kernel_seconds", 0.0))
                 judged = seconds_between(timing["judge.started"], timing["judge.finished"]) - asking
-                spent[JUDGE] = spent.get(JUDGE, 0.0) + judged
-                spent[ASKING] = spent.get(ASKING, 0.0) + asking
+                wall[JUDGE] = wall.get(JUDGE, 0.0) + judged
+                wall[ASKING] = wall.get(ASKING, 0.0) + asking
+                used[JUDGE] = used.get(JUDGE, 0.0) + float(timing.get("cpu.judge", 0.0))
+                used[ASKING] = used.get(ASKING, 0.0) + float(timing.get("cpu.kernel", 0.0))
             elif cell.cell_type == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
                 kind = cell_kind(cell)
-                spent[kind] = spent.get(kind, 0.0) + seconds_between(timing["iopub.execute_input"],
-                                                                     timing["shell.execute_reply"])
-    spent["kernel starts and nbgrader's steps"] = total - sum(spent.values())
-    return spent
+                wall[kind] = wall.get(kind, 0.0) + seconds_between(timing["iopub.execute_input"],
+                                                                   timing["shell.execute_reply"])
+                used[kind] = used.get(kind, 0.0) + float(timing.get("cpu.kernel", 0.0))
+    wall[REST] = total - sum(wall.values())
+    used[REST] = cpu - sum(used.values())
+    return {kind: (seconds, used.get(kind)) for kind, seconds in wall.items()}
 
 
 CLASS_SIZE = 300  # a large course, for the projection
 
 
-def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int]]:
+def class_of_bundles(bundles: Path, size: int, destination: Path) -> list[str]:
+    """One bundle of ``size`` students under ``destination``, made of copies of the students in
+    ``bundles`` under new ids (student-000...): as many results as a class of that size sends to
+    a merge, without grading it. The students' ids."""
+    originals = {student: folder / student for folder in sorted(bundles.iterdir()) if (folder / shards.MANIFEST).exists()
+                 for student in json.loads((folder / shards.MANIFEST).read_text())["students"]}
+    names, manifest = sorted(originals), json.loads((next(iter(originals.values())).parent / shards.MANIFEST).read_text())
+    bundle, students = destination / "1-of-1", []
+    for index in range(size):
+        original, student = names[index % len(names)], f"student-{index:03d}"
+        shutil.copytree(originals[original], bundle / student)
+        for work in (bundle / student).iterdir():
+            record = work / RUN_RECORD
+            saved = json.loads(record.read_text())
+            saved["result"]["student"] = student
+            record.write_text(json.dumps(saved))
+            pages = work / shards.PAGE_DIGESTS
+            if pages.exists():
+                pages.write_text(json.dumps({path.replace(f"/{original}/", f"/{student}/"): digest
+                                             for path, digest in json.loads(pages.read_text()).items()}))
+        students.append(student)
+    (bundle / shards.MANIFEST).write_text(json.dumps({**manifest, "shard": 1, "of": 1, "students": students}))
+    return students
+
+
+def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int], float]:
     """Grade the class as 2 shares, each on a fresh copy of the course (as on a runner of its own,
     here one after the other), then merge the bundles into another; (seconds per shard, seconds
-    to merge, students per shard)."""
+    to merge, students per shard, seconds to merge a class of CLASS_SIZE made of copies of the
+    bundles' students, into a fresh course)."""
     bundles = Path(tempfile.mkdtemp(prefix="penguin-bench-bundles-"))
+    large = Path(tempfile.mkdtemp(prefix="penguin-bench-large-"))
     seconds, sizes = [], []
     try:
         for index in (1, 2):
@@ -143,9 +232,18 @@ def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int]]:
         shards.merge(merged, bundles)
         merging = time.perf_counter() - started
         shutil.rmtree(merged.root, ignore_errors=True)
+        students = class_of_bundles(bundles, CLASS_SIZE, large)
+        merged = scratch_course(0)
+        for student in students:  # the class's submissions, which the merge expects in submitted/
+            shutil.copytree(DEMO_SUBMISSIONS / "demo-complete", merged.submitted / student)
+        started = time.perf_counter()
+        shards.merge(merged, large)
+        merging_class = time.perf_counter() - started
+        shutil.rmtree(merged.root, ignore_errors=True)
     finally:
         shutil.rmtree(bundles, ignore_errors=True)
-    return seconds, merging, sizes
+        shutil.rmtree(large, ignore_errors=True)
+    return seconds, merging, sizes, merging_class
 
 
 def analysed_class(size: int) -> dict[str, float]:
@@ -217,34 +315,38 @@ def run(copies: int, workers: int) -> None:
         grade.grade_class(course, workers=1, force=True, console=None)  # warm up: gradebook, caches
         print(f"Benchmark: {copies} copies of the reference solution, {os.cpu_count()} cores\n")
 
-        scripts = plain_scripts_seconds()
+        scripts = plain_scripts()
 
         assignment = course.assignment(ASSIGNMENT)  # the workshop's lesson, whose demo student is copied
-        serial_started = time.perf_counter()
+        judging.JudgeTests.measure_cpu = True  # the CPU of each cell, for the breakdown (this process only)
+        serial_started, serial_cpu_started = time.perf_counter(), busy_core_seconds()
         parts = []
         everyone = grade.students(course.submitted)
         for index, student in enumerate(everyone):
-            started = time.perf_counter()
-            result = grade_submission(assignment, course.submitted, student, grade.TIME_LIMIT,
-                                      more_to_come=index < len(everyone) - 1)
-            executed = time.perf_counter()
-            record(assignment, result)
-            parts.append((result, executed - started, time.perf_counter() - executed))
+            with Measured() as executing:
+                result = grade_submission(assignment, course.submitted, student, grade.TIME_LIMIT,
+                                          more_to_come=index < len(everyone) - 1)
+            with Measured() as saving:
+                record(assignment, result)
+            parts.append((result, executing, saving))
+        judging.JudgeTests.measure_cpu = False
         (course.root / PAGE_DIGESTS).unlink(missing_ok=True)  # every page written, as after a first grading
-        outputs_started = time.perf_counter()
-        refresh(course)  # once for the class: CSVs, feedback pages, report
-        outputs = time.perf_counter() - outputs_started
+        with Measured() as outputs:
+            refresh(course)  # once for the class: CSVs, feedback pages, report
         serial = time.perf_counter() - serial_started
+        serial_cpu = busy_core_seconds() - serial_cpu_started
         per_student = serial / copies
 
-        result, executing, saving = parts[-1]
-        spent = breakdown(course, result)  # now: the parallel run below writes autograded/ again
+        # a student in the middle of the class: its sandbox was started ahead, and it starts the next one's
+        result, executing, saving = parts[len(parts) // 2]
+        spent = breakdown(course, result, executing.cpu)  # now: the parallel run below writes autograded/ again
 
-        parallel_started = time.perf_counter()
-        grade.grade_class(course, workers=workers, force=True)
-        parallel = time.perf_counter() - parallel_started
+        with Measured() as parallel_run:
+            grade.grade_class(course, workers=workers, force=True)
+        parallel = parallel_run.seconds
+        nbgrader_run = plain_nbgrader(copies)
 
-        shard_seconds, merge_seconds, shard_sizes = sharded(copies, workers)
+        shard_seconds, merge_seconds, shard_sizes, merge_class_seconds = sharded(copies, workers)
 
         unchanged_started = time.perf_counter()  # as `make grade` runs it on a push that changed nothing
         subprocess.run([sys.executable, "-m", "penguin_course", "grade"], cwd=course.root, check=True, capture_output=True)
@@ -262,17 +364,30 @@ def run(copies: int, workers: int) -> None:
         full = time.perf_counter() - full_started
         same = table[grade.BY_TEST_COLUMNS].equals(full_table[grade.BY_TEST_COLUMNS])
 
-        print(f"(a) grading one student, serially:      {per_student:6.1f} s")
-        print(f"    the same notebooks as plain scripts: {scripts:6.1f} s")
-        print(f"    overhead ratio:                      {per_student / scripts:6.2f}")
+        print(f"(a) grading one student, serially:      {per_student:6.1f} s, {serial_cpu / copies:6.1f} core-s")
+        print(f"    the same notebooks as plain scripts: {scripts.seconds:6.1f} s, {scripts.cpu:6.1f} core-s")
+        print(f"    overhead ratio:                      {per_student / scripts.seconds:6.2f} (wall), "
+              f"{serial_cpu / copies / scripts.cpu:.2f} (CPU)")
         print(f"(b) {copies} students, serially:            {serial:6.1f} s ({copies / serial * 60:.1f} students/min)")
-        print(f"    {copies} students, {workers} workers:          {parallel:6.1f} s ({copies / parallel * 60:.1f} students/min)")
+        print(f"    {copies} students, {workers} workers:          {parallel:6.1f} s ({copies / parallel * 60:.1f} "
+              f"students/min), {parallel_run.cpu / copies:.1f} core-s a student")
         print(f"    parallel speed-up:                   {serial / parallel:6.2f}")
-        print(f"(c) where one student's {executing + saving:.1f} s go ({result.student}):")
-        for kind, seconds in sorted(spent.items(), key=lambda item: -item[1]):
-            print(f"    {kind:48s} {seconds:6.1f} s")
-        print(f"    {'saving to the gradebook':48s} {saving:6.1f} s")
-        print(f"(d) the class's feedback pages (all written), CSVs and report (make feedback): {outputs:.1f} s")
+        print(f"    plain nbgrader autograde, same class: {nbgrader_run.seconds:6.1f} s "
+              f"({nbgrader_run.seconds / copies:.1f} s a student), {nbgrader_run.cpu / copies:.1f} core-s a student")
+        print(f"    {workers} workers against plain nbgrader:     {parallel / nbgrader_run.seconds:6.2f} (wall), "
+              f"{parallel_run.cpu / nbgrader_run.cpu:.2f} (CPU)")
+        print(f"(c) where one student's {executing.seconds + saving.seconds:.1f} s and "
+              f"{executing.cpu + saving.cpu:.1f} core-s go ({result.student}):")
+        print(f"    {'':52s} {'wall':>7s} {'CPU':>9s}")
+        for kind, (seconds, cpu) in sorted(spent.items(), key=lambda item: -item[1][0]):
+            print(f"    {kind:52s} {seconds:6.1f} s {'' if cpu is None else f'{cpu:6.1f} core-s'}")
+        print(f"    {'saving to the gradebook':52s} {saving.seconds:6.1f} s {saving.cpu:6.1f} core-s")
+        own = sum(cpu or 0.0 for kind, (_, cpu) in spent.items() if kind in ("student code", "given code (setup, data, plots)"))
+        overhead = executing.cpu + saving.cpu - own
+        student_cpu = spent.get("student code", (0.0, 0.0))[1] or 0.0
+        print(f"    overhead (all but the student's and the given code): {overhead:.1f} core-s, "
+              f"{overhead / student_cpu if student_cpu else float('nan'):.2f} of the student's code's {student_cpu:.1f}")
+        print(f"(d) the class's feedback pages (all written), CSVs and report (make feedback): {outputs.seconds:.1f} s")
         judges = [judge for judge in judging._shared.values() if judge.start_seconds]
         if judges:
             print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
@@ -281,14 +396,16 @@ def run(copies: int, workers: int) -> None:
         for index, (seconds, size) in enumerate(zip(shard_seconds, shard_sizes), start=1):
             print(f"    make grade SHARD={index}/2 ({size} students):     {seconds:6.1f} s")
         print(f"    make merge:                          {merge_seconds:6.1f} s")
+        merging = merge_class_seconds / CLASS_SIZE
+        print(f"    make merge of {CLASS_SIZE} students (copies of these): {merge_class_seconds:6.1f} s "
+              f"({merging:.2f} s a student, the class's fixed costs included)")
         per_student = parallel / copies
         fixed = sum(seconds - size * per_student for seconds, size in zip(shard_seconds, shard_sizes)) / 2
-        merging = merge_seconds / copies
         print(f"    projected for {CLASS_SIZE} students ({per_student:.1f} s a student on one {workers}-core runner, "
-              f"{fixed:.0f} s to start a shard, {merging:.2f} s a student to merge):")
+              f"{fixed:.0f} s to start a shard, {merge_class_seconds:.0f} s to merge):")
         for runners in (1, 5, 20):
             wall = per_student * CLASS_SIZE if runners == 1 else \
-                fixed + math.ceil(CLASS_SIZE / runners) * per_student + merging * CLASS_SIZE
+                fixed + math.ceil(CLASS_SIZE / runners) * per_student + merge_class_seconds
             print(f"    {runners:2d} runner{'s' if runners > 1 else ' '}: {wall / 60:6.1f} min")
         print(f"(h) a hidden threshold changed after grading, {copies} students, {workers} workers:")
         print(f"    judged again from kept answers ({replays} of {copies}): {replayed:6.1f} s "

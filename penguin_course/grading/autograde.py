@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import time
+import types
 import warnings
 from contextlib import nullcontext
 from datetime import datetime
@@ -30,7 +31,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import MissingEntry
 from sqlalchemy.exc import SAWarning
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
                                     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 from nbgrader.utils import determine_grade, is_grade, is_solution, parse_utc
 from traitlets.config import Config
@@ -157,6 +158,7 @@ def execute(notebook, resources: dict, config: Config, deadline: float, helpers:
                                 *(f"--IPKernelApp.exec_lines=import {module}" for module in helpers)]
     if sandbox is not None:
         executor.kernel_manager_class = sandbox.kernel_manager_class()
+        executor.sandbox = sandbox
     cell_timeout = executor.timeout or 10**6
     executor.timeout_func = lambda cell: max(1, int(min(cell_timeout, deadline - time.monotonic())))
     started = []
@@ -318,11 +320,53 @@ def assignment_judge(assignment: Assignment, sandboxed: bool) -> judging.Judge:
                           GRADING_ENV)
 
 
+class SubmittedNotebookGrades:
+    """What SaveAutoGrades asks of the gradebook for one submitted notebook, fetched at once: its
+    grades and comments by grade id. Its commits wait for the caller's one commit."""
+
+    def __init__(self, submitted_notebook):
+        self.grades = {grade.name: grade for grade in submitted_notebook.grades}
+        self.comments = {comment.name: comment for comment in submitted_notebook.comments}
+        self.db = types.SimpleNamespace(commit=lambda: None)
+
+    def find_grade(self, grade_id: str, notebook: str, assignment: str, student: str):
+        try:
+            return self.grades[grade_id]
+        except KeyError:
+            raise MissingEntry() from None
+
+    def find_comment(self, grade_id: str, notebook: str, assignment: str, student: str):
+        try:
+            return self.comments[grade_id]
+        except KeyError:
+            raise MissingEntry() from None
+
+
+class SaveAutoGradesAtOnce(SaveAutoGrades):
+    """nbgrader's SaveAutoGrades (its rule for each cell's score and comment, unchanged) in the
+    caller's gradebook session (``gradebook``), with one query for the notebook's grades and
+    comments: nbgrader's opens a connection per notebook and queries and commits once per cell,
+    most of the time it takes to save a student (and to merge shards)."""
+
+    gradebook_session = None
+
+    def preprocess(self, nb, resources):
+        meta = resources["nbgrader"]
+        self.notebook_id, self.assignment_id, self.student_id = meta["notebook"], meta["assignment"], meta["student"]
+        self.db_url = meta["db_url"]
+        submitted = self.gradebook_session.find_submission_notebook(self.notebook_id, self.assignment_id,
+                                                                    self.student_id)
+        self.gradebook = SubmittedNotebookGrades(submitted)
+        return super(SaveAutoGrades, self).preprocess(nb, resources)  # the cells, by SaveAutoGrades's rules
+
+
 def record(assignment: Assignment, result: StudentResult, previous: StudentResult | None = None) -> list[str]:
-    """Save one student's scores to the gradebook, as nbgrader's autograder does; but an answer
-    graded by hand that is the same as in the ``previous`` run keeps its grade and comment and
-    is not put back in the queue for grading by hand (nbgrader would put it back), and one that
-    changed no longer counts its earlier score (``keep_hand_grades``, which says which)."""
+    """Save one student's scores to the gradebook, as nbgrader's autograder does, in one transaction;
+    but an answer graded by hand that is the same as in the ``previous`` run keeps its grade and
+    comment and is not put back in the queue for grading by hand (nbgrader would put it back), and
+    one that changed no longer counts its earlier score (``keep_hand_grades``, which says which).
+    Late penalties are not set here: every refresh sets them (``deadlines.settle``) from the due
+    dates and extensions as they are then."""
     folder = assignment.autograded(result.student)
     with assignment.course.gradebook() as gradebook, warnings.catch_warnings():
         # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
@@ -331,16 +375,18 @@ def record(assignment: Assignment, result: StudentResult, previous: StudentResul
         # when it was submitted, as nbgrader's autograde records it: formgrader compares it with
         # the submission's, and late penalties are counted from it
         gradebook.update_or_create_submission(assignment.name, result.student, timestamp=submitted_at(folder))
-    for notebook_result in result.notebooks:
-        path = folder / notebook_result.name
-        if notebook_result.status in (MISSING, INVALID) or not path.exists():
-            zero_notebook(assignment, result.student, notebook_result.name)
-            continue
-        notebook = nbformat.read(path, as_version=4)
-        resources = resources_for(assignment, result.student, notebook_result.name, folder)
-        for preprocessor in (SaveAutoGrades, AssignLatePenalties):
-            notebook, resources = preprocessor(config=assignment.course.config)(notebook, resources)
-    return keep_hand_grades(assignment, result, previous)
+        for notebook_result in result.notebooks:
+            path = folder / notebook_result.name
+            if notebook_result.status in (MISSING, INVALID) or not path.exists():
+                zero_notebook(gradebook, assignment, result.student, notebook_result.name)
+                continue
+            saver = SaveAutoGradesAtOnce(config=assignment.course.config)
+            saver.gradebook_session = gradebook
+            saver(nbformat.read(path, as_version=4), resources_for(assignment, result.student, notebook_result.name,
+                                                                   folder))
+        waiting = keep_hand_grades(gradebook, assignment, result, previous)
+        gradebook.db.commit()
+    return waiting
 
 
 def submitted_at(folder: Path) -> datetime | None:
@@ -360,7 +406,7 @@ def unchanged_answers(result: StudentResult, previous: StudentResult | None) -> 
             if c.answer and before.get((n.name, c.grade_id)) == c.answer}
 
 
-def keep_hand_grades(assignment: Assignment, result: StudentResult, previous: StudentResult | None) -> list[str]:
+def keep_hand_grades(gradebook, assignment: Assignment, result: StudentResult, previous: StudentResult | None) -> list[str]:
     """Settle the hand grades of ``result``'s answers after SaveAutoGrades, which puts every answer
     graded by hand back in the queue and keeps counting its score. An answer that is the same as in
     the ``previous`` run keeps its grade and comment and leaves the queue; one that changed waits to
@@ -369,37 +415,33 @@ def keep_hand_grades(assignment: Assignment, result: StudentResult, previous: St
     unchanged = unchanged_answers(result, previous)
     answers = [(n.name, c.grade_id) for n in result.notebooks for c in n.cells if c.answer]
     waiting = []
-    with assignment.course.gradebook() as gradebook:
-        for name, cell in answers:
-            try:
-                grade = gradebook.find_grade(cell, Path(name).stem, assignment.name, result.student)
-            except MissingEntry:
-                continue
-            if grade.manual_score is None:
-                continue
-            if (name, cell) in unchanged:
-                grade.needs_manual_grade = False
-                continue
-            earlier = f"On the earlier answer, graded {grade.manual_score:g} of {grade.max_score:g} by hand"
-            try:
-                comment = gradebook.find_comment(cell, Path(name).stem, assignment.name, result.student)
-                comment.manual_comment = f"{earlier}: {comment.manual_comment}" if comment.manual_comment else f"{earlier}."
-            except MissingEntry:
-                pass
-            grade.manual_score, grade.needs_manual_grade = None, True
-            waiting.append(cell)
-        gradebook.db.commit()
+    for name, cell in answers:
+        try:
+            grade = gradebook.find_grade(cell, Path(name).stem, assignment.name, result.student)
+        except MissingEntry:
+            continue
+        if grade.manual_score is None:
+            continue
+        if (name, cell) in unchanged:
+            grade.needs_manual_grade = False
+            continue
+        earlier = f"On the earlier answer, graded {grade.manual_score:g} of {grade.max_score:g} by hand"
+        try:
+            comment = gradebook.find_comment(cell, Path(name).stem, assignment.name, result.student)
+            comment.manual_comment = f"{earlier}: {comment.manual_comment}" if comment.manual_comment else f"{earlier}."
+        except MissingEntry:
+            pass
+        grade.manual_score, grade.needs_manual_grade = None, True
+        waiting.append(cell)
     return waiting
 
 
-def zero_notebook(assignment: Assignment, student: str, name: str) -> None:
+def zero_notebook(gradebook, assignment: Assignment, student: str, name: str) -> None:
     """A notebook that could not be graded scores 0 on every cell, as nbgrader scores a missing one."""
-    with assignment.course.gradebook() as gradebook:
-        try:
-            submission = gradebook.find_submission_notebook(Path(name).stem, assignment.name, student)
-        except MissingEntry:
-            return
-        for grade in submission.grades:
-            grade.auto_score = 0
-            grade.needs_manual_grade = False
-        gradebook.db.commit()
+    try:
+        submission = gradebook.find_submission_notebook(Path(name).stem, assignment.name, student)
+    except MissingEntry:
+        return
+    for grade in submission.grades:
+        grade.auto_score = 0
+        grade.needs_manual_grade = False

@@ -2,12 +2,16 @@
 
 A shard grades the students whose share is ``i`` of ``N`` (a digest of their id decides: a
 student who joins late does not move anyone else) and writes a bundle to shards/<i>-of-<N>/:
-each student's graded notebooks and run record, and a manifest naming the exercises they
-were graded against. Bundles are data (JSON notebooks and records), never code.
+each student's graded notebooks, run record and feedback pages, with the digest of what each
+page was made from, and a manifest naming the exercises they were graded against. Bundles are
+data (JSON notebooks and records, HTML pages), never code that runs.
 
 The merge brings every bundle found into the course's gradebook through the one writer, as
 `make grade` saves a student it graded itself, then writes the CSVs, feedback and report:
-the same as grading the class on one machine. It names the students it has no result for
+the same as grading the class on one machine. A shard's page is kept where its inputs here
+have the digest the shard made it from (the same notebook, grades and settings); any other
+(a due date or a hand grade this gradebook has, say) is made again. Making the pages is most of
+what a merge would cost per student: the shards make them side by side. It names the students it has no result for
 (a shard that failed or never came), writes what it has, and exits non-zero. Merging again
 changes nothing.
 """
@@ -25,13 +29,16 @@ from penguin_course.course.records import RUN_RECORD
 from penguin_course.grading.autograde import prepare_folder, record
 from penguin_course.grading.grade import GraderError, check_submissions, chosen_assignments, grade_class
 from penguin_course.isolation.kept_answers import KEPT_ANSWERS
-from penguin_course.outputs.refresh import refresh
+from penguin_course.outputs import deadlines
+from penguin_course.outputs.feedback import adopt_pages, made_pages
+from penguin_course.outputs.refresh import refresh, write_feedback
 from penguin_course.preparing import release
 
 MANIFEST = "manifest.json"
 # Of a student's graded folder, what a bundle carries: the rest (dataset, helpers, the student's
 # other files) the merging machine has in source/ and submitted/ itself.
 CARRIED = ("*.ipynb", RUN_RECORD, KEPT_ANSWERS, "timestamp.txt")
+PAGES, PAGE_DIGESTS = "feedback", "pages.json"  # in a student's folder of a bundle
 
 
 def parse(spec: str) -> tuple[int, int]:
@@ -76,13 +83,22 @@ def grade_shard(course: Course, spec: str = "1/1", submitted_dir: Path | None = 
         work = [a for a, s in assignments.units(course, submitted_dir, chosen) if s == student]
         if any(course.read_run(a, student) is None for a in work) or (failure is not None and student in failure.students):
             continue
-        for assignment in work:
+        graded.append(student)
+    write_pages_of(course, chosen, graded)
+    made = made_pages(course)
+    for student in graded:
+        for assignment in [a for a, s in assignments.units(course, submitted_dir, chosen) if s == student]:
             destination = bundle / student / assignment.name
             destination.mkdir(parents=True)
             for pattern in CARRIED:
                 for path in assignment.autograded(student).glob(pattern):
                     shutil.copy2(path, destination / path.name)
-        graded.append(student)
+            graded_folder = assignment.autograded(student).relative_to(course.root)
+            digests = {path: digest for path, digest in made.items() if Path(path).parent == graded_folder}
+            pages = course.feedback / student / assignment.name
+            if digests and pages.is_dir():
+                shutil.copytree(pages, destination / PAGES)
+                (destination / PAGE_DIGESTS).write_text(json.dumps(digests, indent=0, sort_keys=True))
     manifest = {"shard": index, "of": count, "assignments": [a.name for a in chosen],
                 "exercises": uptodate.exercises_digest(course), "students": graded,
                 "failed": sorted(set(mine) - set(graded))}
@@ -90,6 +106,34 @@ def grade_shard(course: Course, spec: str = "1/1", submitted_dir: Path | None = 
     if failure is not None:
         raise failure
     return bundle
+
+
+def write_pages_of(course: Course, chosen, students: list[str]) -> None:
+    """The feedback pages of ``students`` (graded here), made as a refresh makes them."""
+    deadlines.settle(course)
+    for assignment in chosen:
+        runs = {student: run[1] for student in students if (run := course.read_run(assignment, student)) is not None}
+        if runs:
+            write_feedback(assignment, runs)
+
+
+def carried_pages(course: Course, carried: Path, student: str, assignment) -> dict[str, str]:
+    """Put a bundle's feedback pages of one student's assignment in feedback/; the digests of what
+    they were made from, by graded notebook (none if the bundle has no readable pages)."""
+    try:
+        digests = json.loads((carried / PAGE_DIGESTS).read_text())
+    except (OSError, ValueError):
+        return {}
+    graded_folder = assignment.autograded(student).relative_to(course.root)
+    if not isinstance(digests, dict) or not all(
+            isinstance(digest, str) and Path(path).parent == graded_folder for path, digest in digests.items()):
+        return {}  # not this student's pages
+    destination = course.feedback / student / assignment.name
+    destination.mkdir(parents=True, exist_ok=True)
+    for page in (carried / PAGES).iterdir() if (carried / PAGES).is_dir() else []:
+        if page.is_file() and not page.is_symlink():  # the pages, and the files nbgrader puts beside them
+            shutil.copy2(page, destination / page.name)
+    return digests
 
 
 def read_manifest(folder: Path) -> dict:
@@ -129,7 +173,7 @@ def merge(course: Course, bundles: Path | None = None, submitted_dir: Path | Non
     # the work the shards were asked to grade: every assignment's, or the one their make grade named
     names = {name for _, manifest in accepted for name in manifest.get("assignments", [])}
     work = assignments.units(course, submitted_dir, [a for a in course.assignments if not names or a.name in names])
-    merged = set()
+    merged, pages = set(), {}
     for folder, manifest in accepted:
         for assignment, student in work:
             carried = folder / student / assignment.name
@@ -147,7 +191,9 @@ def merge(course: Course, bundles: Path | None = None, submitted_dir: Path | Non
             if run is None:
                 continue
             record(assignment, run[1], previous[1] if previous else None)
+            pages.update(carried_pages(course, carried, student, assignment))
             merged.add((assignment, student))
+    adopt_pages(course, pages)  # each kept only if its inputs here have the same digest
     table = refresh(course)
     missing = [student for student in everyone
                if any((a, s) not in merged for a, s in work if s == student)]

@@ -46,6 +46,7 @@ from nbgrader.utils import is_grade, is_solution
 from penguin_course.isolation import crossing, judge_process
 from penguin_course.isolation.kept_answers import NotebookAnswers
 from penguin_course.isolation.sandbox import SANDBOX_UID_BASE, Limits, Sandbox, namespace_members
+from penguin_course.isolation.sandbox import cpu_seconds as sandbox_cpu_seconds
 
 KERNEL_MODULE = crossing.KERNEL_MODULE
 bootstrap_code = crossing.bootstrap_code
@@ -151,13 +152,15 @@ class Judge:
         session.pid = ready["pid"]
         return session
 
+    def outer_pids(self, pid: int) -> list[int]:
+        """The judge whose pid (as its sandbox sees it) is ``pid``, as pids here."""
+        if self.sandbox is not None and self.sandbox.namespace:
+            return [outer for outer, inner in namespace_members(self.sandbox.namespace).items() if inner == pid]
+        return [pid]
+
     def kill(self, pid: int) -> None:
         """Kill the judge whose pid (as its sandbox sees it) is ``pid``."""
-        if self.sandbox is not None and self.sandbox.namespace:
-            pids = [outer for outer, inner in namespace_members(self.sandbox.namespace).items() if inner == pid]
-        else:
-            pids = [pid]
-        for outer in pids:
+        for outer in self.outer_pids(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(outer, signal.SIGKILL)
 
@@ -300,6 +303,25 @@ class JudgeTests:
     # of the student's functions the tests made since; and, if kept, what the judge received.
     place = calls_here = 0
     answers: NotebookAnswers | None = None
+    # make bench only: the CPU each cell costs the kernel (in ``sandbox``) and the judge, in its
+    # timing metadata (finding the processes scans /proc: not for every grading)
+    measure_cpu = False
+    sandbox = None
+
+    def cpu_of_kernel(self) -> float | None:
+        if not (self.measure_cpu and self.record_timing and self.sandbox is not None):
+            return None
+        if getattr(self, "kernel_pids", None) is None:  # the notebook's kernel, found once
+            self.kernel_pids = self.sandbox.kernel_pids()
+        return sandbox_cpu_seconds(self.kernel_pids)
+
+    def cpu_of_judge(self) -> float | None:
+        session = getattr(self, "judge_session", None)
+        if not (self.measure_cpu and self.record_timing) or session is None:
+            return None
+        if getattr(self, "judge_pids", None) is None:
+            self.judge_pids = self.judge.outer_pids(session.pid)
+        return sandbox_cpu_seconds(self.judge_pids)
 
     def judged_source(self, cell) -> str | None:
         if self.judge is None or not is_test_cell(cell):
@@ -309,10 +331,13 @@ class JudgeTests:
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         source = self.judged_source(cell)
+        kernel_before = self.cpu_of_kernel()
         if source is None:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
             if cell.cell_type == "code":
                 self.place, self.calls_here = self.place + 1, 0
+                if kernel_before is not None:
+                    cell["metadata"].setdefault("execution", {})["cpu.kernel"] = self.cpu_of_kernel() - kernel_before
             return cell
         await run_hook(self.on_cell_start, cell=cell, cell_index=cell_index)
         started, self.kernel_seconds = datetime.now(timezone.utc), 0.0
@@ -322,6 +347,7 @@ class JudgeTests:
         if session is None:
             session = self.judge_session = self.judge.open(deadline)
         self.share_files()
+        judge_before = self.cpu_of_judge()
         session.send({"op": "run", "source": source, "name": cell.metadata.nbgrader.grade_id,
                       "cwd": str(self.judge.workdir)})
         while True:
@@ -339,6 +365,9 @@ class JudgeTests:
             cell["metadata"]["execution"] = {"judge.started": started.isoformat(),
                                              "judge.finished": datetime.now(timezone.utc).isoformat(),
                                              "judge.kernel_seconds": f"{self.kernel_seconds:.4f}"}
+            if kernel_before is not None and judge_before is not None:
+                cell["metadata"]["execution"].update({"cpu.kernel": self.cpu_of_kernel() - kernel_before,
+                                                      "cpu.judge": self.cpu_of_judge() - judge_before})
         return cell
 
     # nbclient binds its synchronous execute_cell to its own async_execute_cell, and nbconvert's

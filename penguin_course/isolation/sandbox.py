@@ -75,6 +75,19 @@ def namespace_members(namespace: str) -> dict[int, int]:
     return members
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system, all threads, and their children that ended) of the processes
+    ``pids`` so far; one that has gone counts 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def processes_of(uid: int) -> list[int]:
     """The processes whose real user is ``uid`` (zombies too: they count against its limit until reaped)."""
     return [pid for pid, fields in process_statuses().items() if int(fields["Uid"].split()[0]) == uid]
@@ -309,6 +322,12 @@ class Sandbox:
         self.give(self.workdir)
         self.notebooks += 1
         return self.workdir
+
+    def kernel_pids(self) -> list[int]:
+        """The processes of this sandbox but its zygote and init (the kernel, and what it started), as pids here."""
+        if not self.namespace:
+            return []
+        return [pid for pid, inside in namespace_members(self.namespace).items() if inside not in (1, self.zygote_pid)]
 
     def end_kernels(self) -> None:
         """Wait until the kernels started here, and every process they started, are gone.

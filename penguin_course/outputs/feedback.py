@@ -234,7 +234,8 @@ def page_digests(course: Course, assignment: str) -> dict[str, str]:
     digests, ignored = {}, course.ignored()
     for folder in sorted(course.autograded.glob(f"*/{assignment}")):
         student = folder.parent.name
-        others = sorted((str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns)
+        # by content, not time: a page made on another machine (a shard's) has the same inputs
+        others = sorted((str(path.relative_to(folder)), hashlib.sha256(path.read_bytes()).hexdigest())
                         for path in folder.rglob("*") if path.is_file() and path.suffix != ".ipynb"
                         and not any(fnmatch(part, pattern) for part in path.relative_to(folder).parts
                                     for pattern in ignored))
@@ -286,16 +287,29 @@ def generate_pages(course: Course, assignment: str, chosen: list[Path]) -> None:
         logger.handlers.clear()
 
 
+def made_pages(course: Course) -> dict[str, str]:
+    """The digest of what each page in feedback/ was made from, by its graded notebook's path."""
+    try:
+        return json.loads((course.root / PAGE_DIGESTS).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def adopt_pages(course: Course, digests: dict[str, str]) -> None:
+    """Count pages put in feedback/ from elsewhere (a shard's bundle) as made from ``digests``'s
+    inputs: ``write_pages`` keeps each one whose inputs here have the same digest."""
+    stamp = course.root / PAGE_DIGESTS
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({**made_pages(course), **digests}, indent=0, sort_keys=True))
+
+
 def write_pages(course: Course, assignment: str, not_graded: dict[str, list[tuple[str, str, str]]]) -> int:
     """Every feedback page of ``assignment``: nbgrader's for each graded notebook whose inputs
     changed since its page was made (``page_digests``), ours for each notebook that could not be
     graded (``not_graded``: student -> (notebook, status, message)); a page of a notebook that is
     neither is removed. How many of nbgrader's pages were written."""
     stamp = course.root / PAGE_DIGESTS
-    try:
-        made = json.loads(stamp.read_text())
-    except (OSError, ValueError):
-        made = {}
+    made = made_pages(course)
     digests = page_digests(course, assignment)
     feedback_page = lambda graded: course.root / "feedback" / Path(graded).relative_to("autograded").with_suffix(".html")  # noqa: E731
     stale = [graded for graded, digest in digests.items()

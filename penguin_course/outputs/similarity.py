@@ -5,8 +5,9 @@ student's by copydetect (winnowing over tokens, as MOSS does: names of variables
 are replaced by placeholders, so renaming does not hide a copy; fingerprints are a set, so
 reordering cells does not either). The code of the released notebook is boilerplate: what
 every student was given never counts. A pair's similarity in a notebook is the larger of the
-two shares of each one's answer code found in the other's; the pair's score is its mean over
-the notebooks both answered. Similarity is a reason to look, not a verdict: short answers to
+two shares of each one's fingerprints found in the other's (counted for all pairs at once, as
+a sparse product); the pair's score is its mean over the notebooks both answered; copydetect
+then marks the matching code of the pairs the report shows. Similarity is a reason to look, not a verdict: short answers to
 the same exercise can look alike.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from copydetect import defaults
 from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
@@ -61,6 +63,23 @@ def released_code(assignment: Assignment, notebook: str) -> str:
     return "\n\n".join(cell.source for cell in read(path).cells if cell.cell_type == "code")
 
 
+def overlaps(prints: dict[str, CodeFingerprint]) -> tuple[list[str], np.ndarray]:
+    """(the students, in order; for each pair of them, the share of the first one's fingerprints
+    found in the second one's). One sparse product for all pairs: pairwise comparisons in Python
+    would cost a class of 300 most of a minute."""
+    students = sorted(prints)
+    columns: dict[int, int] = {}
+    rows, cols = [], []
+    for row, student in enumerate(students):
+        for value in prints[student].hashes:
+            rows.append(row)
+            cols.append(columns.setdefault(int(value), len(columns)))
+    present = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(students), max(1, len(columns))))
+    shared = (present @ present.T).toarray()
+    sizes = np.maximum(shared.diagonal(), 1)
+    return students, shared / sizes[:, None]
+
+
 def compare(assignment: Assignment, students: list[str], shown: int = 5) -> tuple[pd.DataFrame, list[Match]]:
     """Every pair of ``students``' answers to ``assignment``: (a row per pair, most similar first,
     with a column per notebook; the ``shown`` most similar notebook comparisons, their matching
@@ -78,16 +97,13 @@ def compare(assignment: Assignment, students: list[str], shown: int = 5) -> tupl
                 if found.hashes:  # answers made of given code only have nothing of their own to compare
                     prints[student] = found
         prints_of[notebook] = prints
-        for first, second in itertools.combinations(sorted(prints), 2):
-            if prints[first].hashes.isdisjoint(prints[second].hashes):  # most pairs: nothing to locate
-                rows[(first, second)][notebook] = 0.0
-                continue
-            _, shares, _ = compare_files(prints[first], prints[second])
-            similarity = float(max(shares))
-            rows[(first, second)][notebook] = similarity
+        answered, shares = overlaps(prints)
+        for i, j in itertools.combinations(range(len(answered)), 2):
+            similarity = float(max(shares[i, j], shares[j, i]))
+            rows[(answered[i], answered[j])][notebook] = similarity
             if similarity > 0:
-                similar.append((similarity, notebook, first, second))
-    matches = []  # marking the matching code costs more than comparing: only for the pairs shown
+                similar.append((similarity, notebook, answered[i], answered[j]))
+    matches = []  # copydetect locates the matching code of the pairs shown
     for similarity, notebook, first, second in sorted(similar, key=lambda item: -item[0])[:shown]:
         prints = prints_of[notebook]
         _, _, slices = compare_files(prints[first], prints[second])
@@ -111,7 +127,7 @@ def section(table: pd.DataFrame, matches: list[Match], top: int = 5) -> str:
     """The report's part on similarity: the most similar pairs, and their matching code side by side."""
     intro = ("<p>Similarity is a reason to look, not a verdict: short answers to the same exercise look "
              "alike, and the code every student was given never counts. The score of a pair is the mean, over "
-             "the notebooks both answered, of the larger share of one's answer code found in the other's "
+             "the notebooks both answered, of the larger share of one's answer code (its fingerprints) found in the other's "
              "(names of variables do not matter, nor the order of cells). Every pair is in "
              "<code>exports/similarity.csv</code>.</p>")
     if table.empty:
