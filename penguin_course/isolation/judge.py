@@ -337,7 +337,9 @@ class JudgeTests:
             if cell.cell_type == "code":
                 self.place, self.calls_here = self.place + 1, 0
                 if kernel_before is not None:
-                    cell["metadata"].setdefault("execution", {})["cpu.kernel"] = self.cpu_of_kernel() - kernel_before
+                    # nbformat's schema: timing metadata are strings
+                    cell["metadata"].setdefault("execution", {})["cpu.kernel"] = \
+                        f"{self.cpu_of_kernel() - kernel_before:.2f}"
             return cell
         await run_hook(self.on_cell_start, cell=cell, cell_index=cell_index)
         started, self.kernel_seconds = datetime.now(timezone.utc), 0.0
@@ -366,8 +368,8 @@ class JudgeTests:
                                              "judge.finished": datetime.now(timezone.utc).isoformat(),
                                              "judge.kernel_seconds": f"{self.kernel_seconds:.4f}"}
             if kernel_before is not None and judge_before is not None:
-                cell["metadata"]["execution"].update({"cpu.kernel": self.cpu_of_kernel() - kernel_before,
-                                                      "cpu.judge": self.cpu_of_judge() - judge_before})
+                cell["metadata"]["execution"].update({"cpu.kernel": f"{self.cpu_of_kernel() - kernel_before:.2f}",
+                                                      "cpu.judge": f"{self.cpu_of_judge() - judge_before:.2f}"})
         return cell
 
     # nbclient binds its synchronous execute_cell to its own async_execute_cell, and nbconvert's
