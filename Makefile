@@ -75,7 +75,7 @@ postgres: $(INSTALLED)  ## install PostgreSQL's server, for a gradebook graders 
 	$(BIN)/python -m penguin_course postgres
 
 bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, where the time goes (COPIES=4)
-	$(BIN)/python -m penguin_course.bench $(if $(COPIES),--copies $(COPIES))
+	$(BIN)/python -m penguin_course bench $(if $(COPIES),--copies $(COPIES))
 
 test: sandbox browser postgres  ## run every course test (the slow ones run notebooks, nbgrader and a browser: minutes)
 	$(BIN)/python -m pytest -n 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,10 @@ def parser() -> argparse.ArgumentParser:
     cleaning.add_argument("--force", action="store_true", help="remove the gradebook even if it holds hand grades")
     commands.add_parser("demo-submissions", help="rebuild the demo submissions from release/ and source/")
     commands.add_parser("dataset", help="rebuild the shipped penguins.csv from the palmerpenguins package")
+    benchmark = commands.add_parser("bench", help="measure grading speed: overhead, parallel speed-up, where the "
+                                                  "time and CPU go (on an otherwise idle machine)")
+    benchmark.add_argument("--copies", type=int, default=4, help="students to grade (default: %(default)s)")
+    benchmark.add_argument("--workers", type=int, help="parallel workers (default: one per core)")
     student_cli.add_commands(commands)  # check and validate: what students run, with course_tools.pyz
     return parser
 
@@ -86,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     if args.command in ("check", "validate"):  # on any OS: nothing of grading's is imported
         return student_cli.run(args)
+    if args.command == "bench":  # run from here, not as a module of its own, which every worker would import
+        from penguin_course import bench
+
+        bench.run(args.copies, args.workers or os.cpu_count() or 1)
+        return 0
     from penguin_course.course.assignments import UnknownAssignment
     from penguin_course.course.nbgrader_cli import NbgraderError
     from penguin_course.exchanging import collect, exchange

@@ -19,7 +19,8 @@ time and in core-seconds (the CPU of every process on the machine, sandboxes inc
 (g) the same class as 2 shards plus a merge, a merge of 300 students (copies of the shards'
     results), and from them the wall time of 300 students on 1, 5 and 20 runners;
 (h) one hidden threshold changed after grading: the class judged again from the answers the
-    judge kept (no student code runs), against grading it again in full;
+    judge kept (no student code runs), against grading it again in full; and the merged class
+    of 300 students of (g) judged again;
 (i) a gradebook of 300 synthetic students: their late penalties (a due date, extensions), the
     exports for learning platforms, the item analysis and the similarity of every pair of answers.
 
@@ -28,7 +29,6 @@ It is a benchmark, not a test: it prints figures and asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -44,6 +44,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 from nbconvert import PythonExporter
+from rich.console import Console
 
 from penguin_course.course.directory import Course
 from penguin_course.course.notebooks import GRADING_ENV, is_autograded_test, is_solution
@@ -210,11 +211,11 @@ def class_of_bundles(bundles: Path, size: int, destination: Path) -> list[str]:
     return students
 
 
-def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int], float]:
+def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int], float, Course]:
     """Grade the class as 2 shares, each on a fresh copy of the course (as on a runner of its own,
     here one after the other), then merge the bundles into another; (seconds per shard, seconds
     to merge, students per shard, seconds to merge a class of CLASS_SIZE made of copies of the
-    bundles' students, into a fresh course)."""
+    bundles' students into a fresh course, that course: the caller removes it)."""
     bundles = Path(tempfile.mkdtemp(prefix="penguin-bench-bundles-"))
     large = Path(tempfile.mkdtemp(prefix="penguin-bench-large-"))
     seconds, sizes = [], []
@@ -239,11 +240,22 @@ def sharded(copies: int, workers: int) -> tuple[list[float], float, list[int], f
         started = time.perf_counter()
         shards.merge(merged, large)
         merging_class = time.perf_counter() - started
-        shutil.rmtree(merged.root, ignore_errors=True)
     finally:
         shutil.rmtree(bundles, ignore_errors=True)
         shutil.rmtree(large, ignore_errors=True)
-    return seconds, merging, sizes, merging_class
+    return seconds, merging, sizes, merging_class, merged
+
+
+def replayed_class(course: Course, workers: int) -> tuple[float, int]:
+    """``course``'s class judged again from kept answers after changed_threshold: (seconds, students judged
+    again from their kept answers)."""
+    changed_threshold(course)
+    started = time.perf_counter()
+    grade.grade_class(course, workers=workers, console=Console(stderr=True, quiet=True))
+    seconds = time.perf_counter() - started
+    assignment = course.assignment(ASSIGNMENT)
+    runs = [course.read_run(assignment, student)[1] for student in grade.students(course.submitted)]
+    return seconds, sum(run.replay == REPLAYED for run in runs)
 
 
 def analysed_class(size: int) -> dict[str, float]:
@@ -346,7 +358,11 @@ def run(copies: int, workers: int) -> None:
         parallel = parallel_run.seconds
         nbgrader_run = plain_nbgrader(copies)
 
-        shard_seconds, merge_seconds, shard_sizes, merge_class_seconds = sharded(copies, workers)
+        shard_seconds, merge_seconds, shard_sizes, merge_class_seconds, large = sharded(copies, workers)
+        try:
+            large_replay_seconds, large_replays = replayed_class(large, workers)
+        finally:
+            shutil.rmtree(large.root, ignore_errors=True)
 
         unchanged_started = time.perf_counter()  # as `make grade` runs it on a push that changed nothing
         subprocess.run([sys.executable, "-m", "penguin_course", "grade"], cwd=course.root, check=True, capture_output=True)
@@ -414,6 +430,8 @@ def run(copies: int, workers: int) -> None:
         print(f"    graded again in full (FORCE=1):      {full:6.1f} s")
         print(f"    ratio:                               {replayed / full:6.2f} "
               f"({'the same' if same else 'NOT the same'} grades)")
+        print(f"    the merged class of {CLASS_SIZE} in (g), judged again ({large_replays} from kept answers): "
+              f"{large_replay_seconds:.1f} s ({large_replay_seconds / CLASS_SIZE:.2f} s a student, outputs included)")
         analyses = analysed_class(CLASS_SIZE)
         print(f"(i) the instructors' outputs of {CLASS_SIZE} synthetic students: {sum(analyses.values()):.1f} s")
         for what, seconds in analyses.items():
@@ -421,15 +439,3 @@ def run(copies: int, workers: int) -> None:
     finally:
         shutil.rmtree(course.root, ignore_errors=True)
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=4, help="students to grade (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="parallel workers (default: %(default)s)")
-    args = parser.parse_args(argv)
-    run(args.copies, args.workers)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -320,6 +320,14 @@ def assignment_judge(assignment: Assignment, sandboxed: bool) -> judging.Judge:
                           GRADING_ENV)
 
 
+def warm_up(chosen: list[Assignment], sandboxed: bool) -> None:
+    """In a worker, while the main process writes the release: start the judge of each assignment's
+    tests (its zygote imports the libraries), which needs only source/. It lives here, not in
+    ``grade``, so that a worker imports grading's modules only, not the outputs' (seaborn, SciPy)."""
+    for assignment in chosen:
+        assignment_judge(assignment, sandboxed).ready()
+
+
 class SubmittedNotebookGrades:
     """What SaveAutoGrades asks of the gradebook for one submitted notebook, fetched at once: its
     grades and comments by grade id. Its commits wait for the caller's one commit."""

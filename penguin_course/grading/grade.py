@@ -14,6 +14,7 @@ judged again from the answers the judge received in the last run, without runnin
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import os
 import shutil
@@ -31,7 +32,7 @@ from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
 from penguin_course.course.records import MANUAL, CellResult, StudentResult
 from penguin_course.course.uptodate import TIME_LIMIT, Fingerprint, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
-from penguin_course.grading.autograde import assignment_judge, record
+from penguin_course.grading.autograde import record, warm_up
 from penguin_course.grading.replay import REPLAYED, grade_or_replay
 from penguin_course.isolation import sandbox
 from penguin_course.outputs import deadlines
@@ -132,11 +133,14 @@ def grading_pool(workers: int | None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=worker_context())
 
 
-def warm_up(chosen: list[Assignment], sandboxed: bool) -> None:
-    """In a worker, while the main process writes the release: start the judge of each assignment's
-    tests (its zygote imports the libraries), which needs only source/."""
-    for assignment in chosen:
-        assignment_judge(assignment, sandboxed).ready()
+REPLAYS_PER_WORKER = 16  # a worker's judge takes about 5 s to start; judging a student again, about 0.3 s
+
+
+def workers_worth_starting(workers: int, in_full: int, replays: int) -> int:
+    """At most ``workers``: one per student graded in full, and one per REPLAYS_PER_WORKER students
+    judged again from kept answers, for which another worker would spend more starting its judge
+    (on the same cores) than it would save."""
+    return max(1, min(workers, in_full + math.ceil(replays / REPLAYS_PER_WORKER)))
 
 
 def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells, progress, task,
@@ -230,9 +234,12 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
         digests = fingerprint(a, submitted_dir, student, time_limit, sandboxed, exercises[a.name], bases[a.name])
         if force or unchanged_result(a, student, digests.whole) is None:
             pending[(a, student)] = digests
-    workers = workers or os.cpu_count() or 1
+    # the last run's record, read before the workers replace autograded/: which answers changed
+    previous = {unit: run[1] for unit in pending if (run := course.read_run(*unit)) is not None}
+    replays = set() if force else {unit for unit in pending if replayable(pending[unit], previous.get(unit))}
+    workers = workers_worth_starting(workers or os.cpu_count() or 1, len(pending) - len(replays), len(replays))
     pool = grading_pool(workers) if pending else None
-    with contextlib.nullcontext() if pool is None else pool:
+    try:
         # the workers start their judges while the release is written
         graded = [a for a in chosen if any(unit[0] == a for unit in pending)]
         for _ in range(min(workers, len(pending))):
@@ -241,9 +248,6 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
             release.generate_all(course)  # records the assignments and their test cells in the gradebook
             uptodate.write_stamp(course, uptodate.RELEASE_STAMP, uptodate.exercises_digest(course))
         cells = {a.name: course_cells(a) for a in chosen}
-        # the last run's record, read before the workers replace autograded/: which answers changed
-        previous = {unit: run[1] for unit in pending if (run := course.read_run(*unit)) is not None}
-        replays = set() if force else {unit for unit in pending if replayable(pending[unit], previous.get(unit))}
         if pending:
             what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"
             again = f", {len(replays)} of them from the judge's kept answers: only tests changed" if replays else ""
@@ -261,12 +265,17 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
                 again, _ = grade_in_pool(submitted_dir, {unit: pending[unit] for unit in lost}, previous, workers,
                                          time_limit, sandboxed, cells, progress, task)
                 failures.update(again)
-    try:
-        table = refresh(course) if write_outputs else None
-    except NothingToRefresh:
-        if not failures:
-            raise
-        table = None  # nobody was graded: the failures say why
+        if pool is not None:  # the workers stop their judges while the outputs are written
+            pool.shutdown(wait=False)
+        try:
+            table = refresh(course) if write_outputs else None
+        except NothingToRefresh:
+            if not failures:
+                raise
+            table = None  # nobody was graded: the failures say why
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     if failures:
         named = lambda unit: unit[1] if len(chosen) == 1 else f"{unit[1]} ({unit[0].name})"  # noqa: E731
         raise GraderError("the grader failed for " + "; ".join(
