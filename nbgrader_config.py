@@ -25,12 +25,13 @@ c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id
 
 # Models that notebook 3 saves when an instructor runs it in source/ must never reach the
 # release, nor overwrite the model a student's own notebook saves while it is graded.
-# grading.json is the grader's record of a run, and kept-answers.zip what the judge received
-# in it (to judge changed tests again): not something to copy into feedback/.
+# grading.json is the grader's record of a run, kept-answers.zip what the judge received
+# in it (to judge changed tests again), fingerprints.json the similarity report's digest of the
+# answers: not something to copy into feedback/.
 # hidden_* files are the hidden tests' own (the reference answers): never released, and only
 # the tests' judge has them while grading.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.keras", "grading.json",
-                            "kept-answers.zip", "hidden_*"]
+                            "kept-answers.zip", "fingerprints.json", "hidden_*"]
 
 # Time per cell while grading: the longest cell trains a model in ~10 s on 2 cores.
 c.Execute.timeout = 300

@@ -2,6 +2,10 @@
 its cells reordered ranks first; two students who solved it each their own way score low; two
 who handed in the release untouched score 0, as the given code never counts."""
 
+import os
+import subprocess
+import sys
+
 import nbformat
 import pandas as pd
 import pytest
@@ -55,17 +59,22 @@ def notebook(answers: list[str]) -> nbformat.NotebookNode:
                           nbgrader_cell("test", "assert test_accuracy > 0.5", "test-accuracy", 1)])
 
 
-@pytest.fixture(scope="module")
-def compared(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    students = {"ada": ADA, "copy": COPY, "ben": BEN, "una": RELEASED, "uri": RELEASED}
+STUDENTS = {"ada": ADA, "copy": COPY, "ben": BEN, "una": RELEASED, "uri": RELEASED}
+
+
+def graded_class(root) -> Assignment:
     for folder in ("source", "release"):
         (root / folder / NAME).mkdir(parents=True)
         nbformat.write(notebook(RELEASED), root / folder / NAME / NB)
-    for student, answers in students.items():
+    for student, answers in STUDENTS.items():
         (root / "autograded" / student / NAME).mkdir(parents=True)
         nbformat.write(notebook(answers), root / "autograded" / student / NAME / NB)
-    return similarity.compare(Assignment(Course(root), NAME), sorted(students))
+    return Assignment(Course(root), NAME)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    return similarity.compare(graded_class(tmp_path_factory.mktemp("course")), sorted(STUDENTS))
 
 
 def score(table: pd.DataFrame, first: str, second: str) -> float:
@@ -101,3 +110,37 @@ def test_the_report_section_says_it_is_a_reason_to_look_not_a_verdict(compared, 
     similarity.write_csv(table, tmp_path / "similarity.csv")
     written = pd.read_csv(tmp_path / "similarity.csv")
     assert list(written.columns) == [*similarity.COLUMNS, NB] and written.iloc[0].similarity > 0.6
+
+
+def test_kept_fingerprints_are_used_while_the_answers_are_the_same_and_taken_again_when_not(tmp_path, monkeypatch):
+    assignment = graded_class(tmp_path)
+    first, _ = similarity.compare(assignment, sorted(STUDENTS))
+    kept = {student: assignment.autograded(student) / similarity.FINGERPRINTS for student in STUDENTS}
+    assert all(path.is_file() for path in kept.values())
+
+    taken = []  # the code fingerprinted, each time
+    real = similarity.stable_hashes
+    monkeypatch.setattr(similarity, "stable_hashes", lambda code: taken.append(code) or real(code))
+    released = similarity.released_code(assignment, NB)
+    again, _ = similarity.compare(assignment, sorted(STUDENTS))
+    pd.testing.assert_frame_equal(again, first)
+    assert taken == [released]  # nobody's answers
+
+    taken.clear()
+    kept["ben"].write_text("{not json")  # damaged: taken again, nothing lost
+    kept["una"].write_text('{"3-test-performance.ipynb": {"key": "other", "hashes": [1, 2, 3]}}')  # another answer's
+    nbformat.write(notebook(ADA), assignment.autograded("copy") / NB)  # the copy became ada's answer exactly
+    changed, _ = similarity.compare(assignment, sorted(STUDENTS))
+    answers = {student: similarity.answer_code(assignment.autograded(student) / NB) for student in STUDENTS}
+    assert sorted(taken) == sorted([released, answers["ben"], answers["una"], answers["copy"]])
+    assert score(changed, "ada", "copy") == 1.0 and score(changed, "una", "uri") == 0
+    assert score(changed, "ada", "ben") == score(first, "ada", "ben")
+
+
+def test_fingerprints_are_the_same_in_every_process():
+    """Kept on disk and made by shards on other machines: Python's own hash() of a string is salted per process."""
+    code = "\n".join(ADA)
+    script = f"from penguin_course.outputs import similarity; print(sorted(similarity.stable_hashes({code!r})))"
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(runs) == 1 and runs.pop().strip() == str(sorted(similarity.stable_hashes(code)))

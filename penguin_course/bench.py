@@ -51,9 +51,10 @@ from penguin_course.course.notebooks import GRADING_ENV, is_autograded_test, is_
 from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
 from penguin_course.course.records import RUN_RECORD, StudentResult
 from penguin_course.grading import grade, shards
-from penguin_course.grading.autograde import grade_submission, record
+from penguin_course.grading.autograde import grade_submission, imported_modules, record
 from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation import judge as judging
+from penguin_course.isolation.sandbox import Sandbox
 from penguin_course.outputs.feedback import PAGE_DIGESTS
 from penguin_course.outputs import deadlines, exports, report, similarity
 from penguin_course.outputs.refresh import BY_TEST_COLUMNS, by_test, course_cells, refresh
@@ -152,15 +153,30 @@ JUDGE = "tests, run in the judge"
 ASKING = "the kernel answering the judge (values, calls)"
 
 
-REST = "kernel starts, sandbox imports, nbgrader's steps"
+REST = "kernel starts, nbgrader's steps"
+SANDBOX = "the sandbox's start and imports (once per student; wall: waited for)"
 
 
-def breakdown(course: Course, result: StudentResult, cpu: float) -> dict[str, tuple[float, float | None]]:
+def sandbox_start(assignment) -> Measured:
+    """A student's sandbox started alone: its zygote imports the libraries the notebooks import.
+    Grading starts it while the student before is graded, so its wall time is hidden, its CPU not."""
+    box = Sandbox(env=GRADING_ENV, given=assignment.given_files, warm_modules=imported_modules(assignment))
+    try:
+        with Measured() as started:
+            box.start()
+    finally:
+        box.close()
+    return started
+
+
+def breakdown(course: Course, result: StudentResult, cpu: float,
+              sandbox: Measured) -> dict[str, tuple[float, float | None]]:
     """Seconds and core-seconds per kind of cell, from the times nbclient records in each cell and
-    the CPU the kernel and the judge spent on it (recorded with ``JudgeTests.measure_cpu``); the rest
-    of the student's ``cpu`` (core-seconds) is the kernel starts', the sandbox's and nbgrader's."""
+    the CPU the kernel and the judge spent on it (recorded with ``JudgeTests.measure_cpu``); the
+    ``sandbox``'s start (measured alone: the student's was started ahead); the rest of the student's
+    ``cpu`` (core-seconds) is the kernel starts' and nbgrader's."""
     student, total = result.student, result.seconds
-    wall: dict[str, float] = {"waiting for the sandbox and its imports (started ahead)": result.start_seconds}
+    wall: dict[str, float] = {SANDBOX: result.start_seconds}  # waited for: it was started ahead
     used: dict[str, float] = {}
     for name in NOTEBOOKS:
         notebook = nbformat.read(course.autograded / student / ASSIGNMENT / name, as_version=4)
@@ -179,6 +195,7 @@ def breakdown(course: Course, result: StudentResult, cpu: float) -> dict[str, tu
                                                                    timing["shell.execute_reply"])
                 used[kind] = used.get(kind, 0.0) + float(timing.get("cpu.kernel", 0.0))
     wall[REST] = total - sum(wall.values())
+    used[SANDBOX] = sandbox.cpu
     used[REST] = cpu - sum(used.values())
     return {kind: (seconds, used.get(kind)) for kind, seconds in wall.items()}
 
@@ -351,7 +368,7 @@ def run(copies: int, workers: int) -> None:
 
         # a student in the middle of the class: its sandbox was started ahead, and it starts the next one's
         result, executing, saving = parts[len(parts) // 2]
-        spent = breakdown(course, result, executing.cpu)  # now: the parallel run below writes autograded/ again
+        spent = breakdown(course, result, executing.cpu, sandbox_start(assignment))  # now: the parallel run below writes autograded/ again
 
         with Measured() as parallel_run:
             grade.grade_class(course, workers=workers, force=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.api import MissingEntry
+from nbgrader.api import BaseCell, Comment, Grade, MissingEntry
 from sqlalchemy.exc import SAWarning
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, Execute,
                                     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
@@ -332,9 +332,12 @@ class SubmittedNotebookGrades:
     """What SaveAutoGrades asks of the gradebook for one submitted notebook, fetched at once: its
     grades and comments by grade id. Its commits wait for the caller's one commit."""
 
-    def __init__(self, submitted_notebook):
-        self.grades = {grade.name: grade for grade in submitted_notebook.grades}
-        self.comments = {comment.name: comment for comment in submitted_notebook.comments}
+    def __init__(self, session, submitted_notebook):
+        # with their cells' names in the same query: a grade's name is its cell's, loaded one by one
+        self.grades = {name: grade for grade, name in session.query(Grade, BaseCell.name).join(Grade.cell)
+                       .filter(Grade.notebook_id == submitted_notebook.id)}
+        self.comments = {name: comment for comment, name in session.query(Comment, BaseCell.name).join(Comment.cell)
+                         .filter(Comment.notebook_id == submitted_notebook.id)}
         self.db = types.SimpleNamespace(commit=lambda: None)
 
     def find_grade(self, grade_id: str, notebook: str, assignment: str, student: str):
@@ -364,7 +367,7 @@ class SaveAutoGradesAtOnce(SaveAutoGrades):
         self.db_url = meta["db_url"]
         submitted = self.gradebook_session.find_submission_notebook(self.notebook_id, self.assignment_id,
                                                                     self.student_id)
-        self.gradebook = SubmittedNotebookGrades(submitted)
+        self.gradebook = SubmittedNotebookGrades(self.gradebook_session.db, submitted)
         return super(SaveAutoGrades, self).preprocess(nb, resources)  # the cells, by SaveAutoGrades's rules
 
 

@@ -30,6 +30,7 @@ from penguin_course.grading.autograde import prepare_folder, record
 from penguin_course.grading.grade import GraderError, check_submissions, chosen_assignments, grade_class
 from penguin_course.isolation.kept_answers import KEPT_ANSWERS
 from penguin_course.outputs import deadlines
+from penguin_course.outputs.similarity import FINGERPRINTS, keep_fingerprints
 from penguin_course.outputs.feedback import adopt_pages, made_pages
 from penguin_course.outputs.refresh import refresh, write_feedback
 from penguin_course.preparing import release
@@ -37,7 +38,7 @@ from penguin_course.preparing import release
 MANIFEST = "manifest.json"
 # Of a student's graded folder, what a bundle carries: the rest (dataset, helpers, the student's
 # other files) the merging machine has in source/ and submitted/ itself.
-CARRIED = ("*.ipynb", RUN_RECORD, KEPT_ANSWERS, "timestamp.txt")
+CARRIED = ("*.ipynb", RUN_RECORD, KEPT_ANSWERS, FINGERPRINTS, "timestamp.txt")
 PAGES, PAGE_DIGESTS = "feedback", "pages.json"  # in a student's folder of a bundle
 
 
@@ -109,12 +110,14 @@ def grade_shard(course: Course, spec: str = "1/1", submitted_dir: Path | None = 
 
 
 def write_pages_of(course: Course, chosen, students: list[str]) -> None:
-    """The feedback pages of ``students`` (graded here), made as a refresh makes them."""
+    """The feedback pages of ``students`` (graded here), made as a refresh makes them, and the
+    fingerprints of their answers the similarity report compares."""
     deadlines.settle(course)
     for assignment in chosen:
         runs = {student: run[1] for student in students if (run := course.read_run(assignment, student)) is not None}
         if runs:
             write_feedback(assignment, runs)
+            keep_fingerprints(assignment, sorted(runs))
 
 
 def carried_pages(course: Course, carried: Path, student: str, assignment) -> dict[str, str]:

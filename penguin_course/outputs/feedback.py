@@ -38,11 +38,13 @@ from pathlib import Path
 import nbformat
 from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import (Assignment, Comment, Grade, Gradebook, MissingEntry, SubmittedAssignment,
+                          SubmittedNotebook)
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import is_grade, is_solution
+from sqlalchemy.orm import joinedload, undefer
 from traitlets import Bool
 
 from penguin_course.course.directory import Course
@@ -198,14 +200,34 @@ def pages_made_with() -> str:
     return digest.hexdigest()
 
 
-def gradebook_part(notebook) -> list:
-    """What GetGrades, MarkHandGrading and MarkLateness read of a submitted notebook: its score,
-    late penalty, grades and comments, and its submission's time and deadlines."""
-    submission = notebook.assignment
-    return [notebook.score, notebook.max_score, notebook.late_submission_penalty, submission.timestamp,
+def gradebook_parts(gradebook: Gradebook, assignment: str) -> dict[tuple[str, str], list]:
+    """What GetGrades, MarkHandGrading and MarkLateness read of each submitted notebook of
+    ``assignment``, by (student, notebook): its score, late penalty, grades and comments, and its
+    submission's time and deadlines. A few queries for the whole class: read notebook by notebook
+    through nbgrader's objects, it is a query per grade (its maximum score is a deferred column)."""
+    session = gradebook.db
+    notebooks = (session.query(SubmittedNotebook).join(SubmittedNotebook.assignment).join(SubmittedAssignment.assignment)
+                 .filter(Assignment.name == assignment)
+                 .options(joinedload(SubmittedNotebook.assignment).joinedload(SubmittedAssignment.assignment),
+                          joinedload(SubmittedNotebook.notebook)).all())
+    grades, comments = {}, {}
+    for grade in (session.query(Grade).join(Grade.notebook).join(SubmittedNotebook.assignment)
+                  .join(SubmittedAssignment.assignment).filter(Assignment.name == assignment)
+                  .options(undefer(Grade.max_score), joinedload(Grade.cell))):
+        grades.setdefault(grade.notebook_id, []).append(
+            (grade.cell.name, grade.score, grade.max_score, grade.needs_manual_grade))
+    for comment in (session.query(Comment).join(Comment.notebook).join(SubmittedNotebook.assignment)
+                    .join(SubmittedAssignment.assignment).filter(Assignment.name == assignment)
+                    .options(joinedload(Comment.cell))):
+        comments.setdefault(comment.notebook_id, []).append((comment.cell.name, comment.comment))
+    parts = {}
+    for notebook in notebooks:
+        submission = notebook.assignment
+        parts[(submission.student_id, notebook.notebook.name)] = [
+            notebook.score, notebook.max_score, notebook.late_submission_penalty, submission.timestamp,
             submission.assignment.duedate, submission.extension,
-            sorted((grade.name, grade.score, grade.max_score, grade.needs_manual_grade) for grade in notebook.grades),
-            sorted((comment.name, comment.comment) for comment in notebook.comments)]
+            sorted(grades.get(notebook.id, [])), sorted(comments.get(notebook.id, []))]
+    return parts
 
 
 def page_content(notebook: Path) -> bytes:
@@ -222,15 +244,8 @@ def page_digests(course: Course, assignment: str) -> dict[str, str]:
     notebook's path (relative to the course): the notebook, the student's other graded files
     (copied beside the pages), its part of the gradebook, the course's settings and templates."""
     made_with = pages_made_with() + hashlib.sha256((course.root / "nbgrader_config.py").read_bytes()).hexdigest()
-    parts = {}
     with course.gradebook() as gradebook:
-        try:
-            submissions = gradebook.find_assignment(assignment).submissions
-        except MissingEntry:
-            submissions = []
-        for submission in submissions:
-            for notebook in submission.notebooks:
-                parts[(submission.student_id, notebook.name)] = gradebook_part(notebook)
+        parts = gradebook_parts(gradebook, assignment)
     digests, ignored = {}, course.ignored()
     for folder in sorted(course.autograded.glob(f"*/{assignment}")):
         student = folder.parent.name

@@ -9,13 +9,20 @@ two shares of each one's fingerprints found in the other's (counted for all pair
 a sparse product); the pair's score is its mean over the notebooks both answered; copydetect
 then marks the matching code of the pairs the report shows. Similarity is a reason to look, not a verdict: short answers to
 the same exercise can look alike.
+
+Each student's fingerprints are kept beside their graded notebooks (``FINGERPRINTS``), under the
+digest of the graded notebook and of the released code they were taken against: a refresh
+fingerprints only what changed, and the shards of `make grade SHARD=i/N` fingerprint their own
+students, so that a merge does not. The file is data (numbers); one that does not match is not used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import itertools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 from copydetect import defaults
 from copydetect.detector import CodeFingerprint, compare_files
-from copydetect.utils import highlight_overlap
+from copydetect.utils import filter_code, highlight_overlap, winnow
 
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.notebooks import is_solution, read
@@ -32,6 +39,7 @@ from penguin_course.course.notebooks import is_solution, read
 K = defaults.NOISE_THRESHOLD  # characters of filtered code a fingerprint covers
 WINDOW = defaults.GUARANTEE_THRESHOLD - defaults.NOISE_THRESHOLD + 1
 COLUMNS = ["assignment", "student_a", "student_b", "similarity"]
+FINGERPRINTS = "fingerprints.json"  # in a student's graded folder: {notebook: {"key": ..., "hashes": [...]}}
 
 
 @dataclass
@@ -44,7 +52,22 @@ class Match:
 
 
 def fingerprint(name: str, code: str, boilerplate: np.ndarray | None = None) -> CodeFingerprint:
+    """copydetect's fingerprint, to locate the matching code of a pair (its hashes are this process's only)."""
     return CodeFingerprint(name, K, WINDOW, boilerplate=boilerplate, language="python", fp=io.StringIO(code))
+
+
+def stable_hashes(code: str) -> set[int]:
+    """The fingerprints copydetect takes of ``code`` (its filter of names and strings, its k-grams and
+    winnowing), with a hash that is the same in every process. copydetect hashes k-grams with
+    Python's hash(), salted anew in each process: such fingerprints could not be kept for the next
+    refresh, nor made by a shard on another machine."""
+    filtered, _ = filter_code(code, "answer.py", "python")
+    if len(filtered) < K:
+        return set()
+    kgrams = np.array([int.from_bytes(hashlib.blake2b(filtered[i:i + K].encode(), digest_size=8).digest(), "little",
+                                      signed=True) for i in range(len(filtered) - K + 1)], dtype=np.int64)
+    winnowed, _ = winnow(kgrams, WINDOW, remove_duplicates=False)
+    return {int(value) for value in winnowed}
 
 
 def answer_code(notebook: Path) -> str:
@@ -63,7 +86,7 @@ def released_code(assignment: Assignment, notebook: str) -> str:
     return "\n\n".join(cell.source for cell in read(path).cells if cell.cell_type == "code")
 
 
-def overlaps(prints: dict[str, CodeFingerprint]) -> tuple[list[str], np.ndarray]:
+def overlaps(prints: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
     """(the students, in order; for each pair of them, the share of the first one's fingerprints
     found in the second one's). One sparse product for all pairs: pairwise comparisons in Python
     would cost a class of 300 most of a minute."""
@@ -71,7 +94,7 @@ def overlaps(prints: dict[str, CodeFingerprint]) -> tuple[list[str], np.ndarray]
     columns: dict[int, int] = {}
     rows, cols = [], []
     for row, student in enumerate(students):
-        for value in prints[student].hashes:
+        for value in prints[student]:
             rows.append(row)
             cols.append(columns.setdefault(int(value), len(columns)))
     present = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(students), max(1, len(columns))))
@@ -80,23 +103,69 @@ def overlaps(prints: dict[str, CodeFingerprint]) -> tuple[list[str], np.ndarray]
     return students, shared / sizes[:, None]
 
 
+class Boilerplate:
+    """A notebook's released code, as fingerprints that never count, and the digest of them."""
+
+    def __init__(self, assignment: Assignment, notebook: str):
+        self.code = released_code(assignment, notebook)
+        self.hashes = stable_hashes(self.code)
+        self.digest = hashlib.sha256(f"{K} {WINDOW} {sorted(self.hashes)}".encode()).hexdigest()
+
+    def copydetects(self) -> np.ndarray:
+        """The same, as copydetect's fingerprints in this process."""
+        return np.array(sorted(fingerprint("release", self.code).hashes), dtype=np.int64)
+
+
+def student_fingerprints(assignment: Assignment, student: str,
+                         boilerplates: dict[str, Boilerplate]) -> dict[str, np.ndarray]:
+    """By notebook, the fingerprints of ``student``'s answers that are not given code (none for a
+    notebook without answers of their own), from the kept file where it matches, else taken now
+    and kept."""
+    folder = assignment.autograded(student)
+    try:
+        kept = json.loads((folder / FINGERPRINTS).read_text())
+        kept = kept if isinstance(kept, dict) else {}
+    except (OSError, ValueError):
+        kept = {}
+    found, changed = {}, False
+    for notebook, boilerplate in boilerplates.items():
+        path = folder / notebook
+        try:
+            key = hashlib.sha256(path.read_bytes() + boilerplate.digest.encode()).hexdigest()
+        except OSError:
+            continue  # not graded: nothing to compare
+        entry = kept.get(notebook)
+        if isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("hashes"), list) \
+                and all(type(value) is int for value in entry["hashes"]):
+            hashes = entry["hashes"]
+        else:
+            code = answer_code(path)
+            hashes = sorted(stable_hashes(code) - boilerplate.hashes) if code.strip() else []
+            kept[notebook], changed = {"key": key, "hashes": hashes}, True
+        if hashes:  # answers made of given code only have nothing of their own to compare
+            found[notebook] = np.array(hashes, dtype=np.int64)
+    if changed and folder.is_dir():
+        (folder / FINGERPRINTS).write_text(json.dumps(kept))
+    return found
+
+
+def keep_fingerprints(assignment: Assignment, students: list[str]) -> None:
+    """Take and keep the fingerprints of ``students``' answers (a shard's, for the merge)."""
+    boilerplates = {notebook: Boilerplate(assignment, notebook) for notebook in assignment.notebooks}
+    for student in students:
+        student_fingerprints(assignment, student, boilerplates)
+
+
 def compare(assignment: Assignment, students: list[str], shown: int = 5) -> tuple[pd.DataFrame, list[Match]]:
     """Every pair of ``students``' answers to ``assignment``: (a row per pair, most similar first,
     with a column per notebook; the ``shown`` most similar notebook comparisons, their matching
     code marked)."""
     rows: dict[tuple[str, str], dict[str, float]] = {pair: {} for pair in itertools.combinations(sorted(students), 2)}
-    similar, prints_of = [], {}
+    boilerplates = {notebook: Boilerplate(assignment, notebook) for notebook in assignment.notebooks}
+    of_student = {student: student_fingerprints(assignment, student, boilerplates) for student in students}
+    similar = []
     for notebook in assignment.notebooks:
-        given = fingerprint("release", released_code(assignment, notebook))
-        boilerplate = np.array(sorted(given.hashes), dtype=np.int64)
-        prints = {}
-        for student in students:
-            code = answer_code(assignment.autograded(student) / notebook)
-            if code.strip():
-                found = fingerprint(student, code, boilerplate)
-                if found.hashes:  # answers made of given code only have nothing of their own to compare
-                    prints[student] = found
-        prints_of[notebook] = prints
+        prints = {student: found[notebook] for student, found in of_student.items() if notebook in found}
         answered, shares = overlaps(prints)
         for i, j in itertools.combinations(range(len(answered)), 2):
             similarity = float(max(shares[i, j], shares[j, i]))
@@ -105,7 +174,9 @@ def compare(assignment: Assignment, students: list[str], shown: int = 5) -> tupl
                 similar.append((similarity, notebook, answered[i], answered[j]))
     matches = []  # copydetect locates the matching code of the pairs shown
     for similarity, notebook, first, second in sorted(similar, key=lambda item: -item[0])[:shown]:
-        prints = prints_of[notebook]
+        given = boilerplates[notebook].copydetects()
+        prints = {name: fingerprint(name, answer_code(assignment.autograded(name) / notebook), given)
+                  for name in (first, second)}
         _, _, slices = compare_files(prints[first], prints[second])
         marked = tuple(highlight_overlap(prints[name].raw_code, part, "<mark>", "</mark>", escape_html=True)[0]
                        for name, part in ((first, slices[0]), (second, slices[1])))
