@@ -29,6 +29,7 @@ It is a benchmark, not a test: it prints figures and asserts nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import warnings
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -78,6 +80,25 @@ def busy_core_seconds() -> float:
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
     user, nice, system, _idle, _iowait, irq, softirq = fields
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def timed(module, name: str):
+    """While in the block, the seconds spent in ``module.name`` (``.seconds`` of what it yields)."""
+    original, spent = getattr(module, name), types.SimpleNamespace(seconds=0.0)
+
+    def counted(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.seconds += time.perf_counter() - started
+
+    setattr(module, name, counted)
+    try:
+        yield spent
+    finally:
+        setattr(module, name, original)
 
 
 class Measured:
@@ -370,7 +391,7 @@ def run(copies: int, workers: int) -> None:
         result, executing, saving = parts[len(parts) // 2]
         spent = breakdown(course, result, executing.cpu, sandbox_start(assignment))  # now: the parallel run below writes autograded/ again
 
-        with Measured() as parallel_run:
+        with Measured() as parallel_run, timed(grade, "grade_in_pool") as grading_part:
             grade.grade_class(course, workers=workers, force=True)
         parallel = parallel_run.seconds
         nbgrader_run = plain_nbgrader(copies)
@@ -432,13 +453,16 @@ def run(copies: int, workers: int) -> None:
         merging = merge_class_seconds / CLASS_SIZE
         print(f"    make merge of {CLASS_SIZE} students (copies of these): {merge_class_seconds:6.1f} s "
               f"({merging:.2f} s a student, the class's fixed costs included)")
-        per_student = parallel / copies
+        # a student more on a runner costs the grading part of (b) per student; the rest of a run (the
+        # release, the judges' start, the outputs) is paid once, whatever its size: what the shards took
+        # beyond their students' grading
+        per_student = grading_part.seconds / copies
         fixed = sum(seconds - size * per_student for seconds, size in zip(shard_seconds, shard_sizes)) / 2
         print(f"    projected for {CLASS_SIZE} students ({per_student:.1f} s a student on one {workers}-core runner, "
-              f"{fixed:.0f} s to start a shard, {merge_class_seconds:.0f} s to merge):")
+              f"from (b)'s {grading_part.seconds:.1f} s of grading; {fixed:.0f} s to start and end a shard; "
+              f"{merge_class_seconds:.0f} s to merge, or on one runner to save and write the outputs):")
         for runners in (1, 5, 20):
-            wall = per_student * CLASS_SIZE if runners == 1 else \
-                fixed + math.ceil(CLASS_SIZE / runners) * per_student + merge_class_seconds
+            wall = fixed + math.ceil(CLASS_SIZE / runners) * per_student + merge_class_seconds
             print(f"    {runners:2d} runner{'s' if runners > 1 else ' '}: {wall / 60:6.1f} min")
         print(f"(h) a hidden threshold changed after grading, {copies} students, {workers} workers:")
         print(f"    judged again from kept answers ({replays} of {copies}): {replayed:6.1f} s "
