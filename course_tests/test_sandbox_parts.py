@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from penguin_course.grading import grade
-from penguin_course.isolation import sandbox
+from penguin_course.isolation import sandbox, warm_kernel
 from penguin_course.course.paths import ROOT
 
 PROBE = r"""
@@ -87,3 +87,42 @@ def test_without_bubblewrap_it_says_what_to_install(monkeypatch):
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     with pytest.raises(sandbox.SandboxUnavailable, match="apt install bubblewrap"):
         sandbox.check()
+
+
+# The zygote, its fork failing `failures` times first, as when the last notebook's processes
+# still fill the sandbox's process limit.
+FAILING_FORKS = r"""
+import os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import warm_kernel
+failures, real_fork = int(sys.argv[3]), os.fork
+def fork():
+    global failures
+    if failures:
+        failures -= 1
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    return real_fork()
+warm_kernel.os.fork = fork
+warm_kernel.time.sleep = lambda seconds: None
+warm_kernel.serve(sys.argv[2], [])
+"""
+
+
+def test_a_kernel_that_cannot_be_forked_fails_alone_and_the_zygote_serves_on(tmp_path):
+    zygote_socket = str(tmp_path / "zygote")
+    tries = warm_kernel.fork.__defaults__[0]
+    zygote = subprocess.Popen([sys.executable, "-c", FAILING_FORKS, str(sandbox.WARM_KERNEL), zygote_socket,
+                               str(tries + 3)], stdout=subprocess.PIPE)
+    try:
+        assert json.loads(zygote.stdout.readline())["ready"] == zygote.pid
+
+        def launch():  # a "kernel" that prints ipykernel's version and exits 0
+            return subprocess.run([sys.executable, str(sandbox.WARM_KERNEL), "launch", zygote_socket,
+                                   str(tmp_path), str(tmp_path), "--version"], timeout=60).returncode
+
+        assert launch() == 1, "the fork never succeeded: that kernel failed"
+        assert zygote.poll() is None
+        assert launch() == 0, "three more failed forks, then one that succeeded"
+    finally:
+        zygote.kill()
+        zygote.wait()

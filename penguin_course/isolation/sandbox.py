@@ -75,6 +75,15 @@ def namespace_members(namespace: str) -> dict[int, int]:
     return members
 
 
+def stopped_state(pid: int) -> bool:
+    """Whether process ``pid`` is stopped (or gone): it can fork no more."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in "TtZX"
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """The CPU time (user and system, all threads, and their children that ended) of the processes
     ``pids`` so far; one that has gone counts 0."""
@@ -227,6 +236,7 @@ class Sandbox:
         self.start_seconds = 0.0
         self.zygote: subprocess.Popen | None = None
         self.namespace = ""  # the zygote's PID namespace
+        self.init = self.zygote_here = 0  # the namespace's init and the zygote, as pids here
         self.launchers: list[subprocess.Popen] = []  # what jupyter_client started for each kernel
 
     def make(self, name: str) -> Path:
@@ -295,6 +305,9 @@ class Sandbox:
         self.zygote_pid = json.loads(line)["ready"]  # as seen inside
         init = int(Path(f"/proc/{self.zygote.pid}/task/{self.zygote.pid}/children").read_text().split()[0])
         self.namespace = os.readlink(f"/proc/{init}/ns/pid")
+        self.init = init
+        self.zygote_here = next(pid for pid, inside in namespace_members(self.namespace).items()
+                                if inside == self.zygote_pid)
         self.start_seconds = time.monotonic() - started
 
     def ready(self) -> None:
@@ -329,6 +342,15 @@ class Sandbox:
             return []
         return [pid for pid, inside in namespace_members(self.namespace).items() if inside not in (1, self.zygote_pid)]
 
+    def unreaped(self) -> list[int]:
+        """Processes of this sandbox that ended but that its init has not reaped yet (as pids here):
+        they still count against the process limit, but have left the namespace's listing."""
+        try:
+            children = Path(f"/proc/{self.init}/task/{self.init}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(pid) for pid in children if int(pid) != self.zygote_here]
+
     def end_kernels(self) -> None:
         """Wait until the kernels started here, and every process they started, are gone.
 
@@ -345,13 +367,51 @@ class Sandbox:
         self.launchers.clear()
         if not self.namespace:
             return
-        started = time.monotonic()
-        while (left := [pid for pid, inside in namespace_members(self.namespace).items()
-                        if inside not in (1, self.zygote_pid)]) and time.monotonic() < started + 10:
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+        # Killing a fork bomb one listing at a time can lose the race: every kill frees a slot
+        # under the process limit that a survivor forks into. Stopped processes cannot fork, so
+        # first stop all of them until a listing finds none running, then kill them.
+        deadline = time.monotonic() + 30
+        stopped: dict[int, int] = {}  # pid -> pidfd: a pid can be reused once its process is reaped
+        try:
+            while time.monotonic() < deadline:
+                fresh = [pid for pid in self.kernel_pids() if pid not in stopped]
+                if not fresh and all(stopped_state(pid) for pid in stopped):
+                    break
+                for pid in fresh:
+                    if (pidfd := self.member_pidfd(pid)) is not None:
+                        stopped[pid] = pidfd
+                        with contextlib.suppress(ProcessLookupError):
+                            signal.pidfd_send_signal(pidfd, signal.SIGSTOP)
+            for pidfd in stopped.values():
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        finally:
+            for pidfd in stopped.values():
+                os.close(pidfd)
+        while (left := self.kernel_pids() + self.unreaped()) and time.monotonic() < deadline:
+            for pid in self.kernel_pids():
+                if (pidfd := self.member_pidfd(pid)) is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                    os.close(pidfd)
             time.sleep(0.02)
+        if left:
+            raise SandboxUnavailable(f"{len(left)} processes of the last notebook would not end: "
+                                     "the sandbox cannot serve another notebook")
+
+    def member_pidfd(self, pid: int) -> int | None:
+        """A pidfd of process ``pid`` if it is (still) in this sandbox, else None."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return None
+        try:  # checked once the pidfd holds the process: its pid cannot have been reused since
+            if os.readlink(f"/proc/{pid}/ns/pid") == self.namespace:
+                return pidfd
+        except OSError:
+            pass
+        os.close(pidfd)
+        return None
 
     def kernel_manager_class(self) -> type[AsyncKernelManager]:
         """A kernel manager class whose kernels the zygote forks (nbclient wants a class)."""
@@ -380,7 +440,8 @@ class Sandbox:
         return SandboxedKernelManager
 
     def close(self) -> None:
-        self.end_kernels()
+        with contextlib.suppress(SandboxUnavailable):  # killing the zygote ends its PID namespace: all of it
+            self.end_kernels()
         if self.zygote is not None:
             self.zygote.kill()  # --die-with-parent: the sandbox goes with it
             self.zygote.wait()

@@ -25,6 +25,7 @@ import select
 import signal
 import socket
 import sys
+import time
 
 
 def serve(path: str, modules: list[str]) -> None:
@@ -57,7 +58,11 @@ def serve(path: str, modules: list[str]) -> None:
         if server in readable:
             connection, _ = server.accept()
             request = json.loads(connection.makefile().readline())
-            pid = os.fork()
+            pid = fork()
+            if pid is None:  # the launcher reports a kernel that never started; the zygote serves on
+                connection.sendall(json.dumps({"pid": None}).encode() + b"\n" + json.dumps({"exit": 1}).encode() + b"\n")
+                connection.close()
+                continue
             if pid == 0:
                 for fd in (server, connection, *kernels):
                     fd.close()
@@ -76,6 +81,17 @@ def serve(path: str, modules: list[str]) -> None:
                 continue
             for line in message.decode().splitlines():
                 kill(pid, json.loads(line)["signal"])
+
+
+def fork(tries: int = 50) -> int | None:
+    """os.fork(), tried again for a few seconds while this sandbox's process limit is reached
+    (processes of the last notebook not yet reaped); None if it never succeeds."""
+    for _ in range(tries):
+        try:
+            return os.fork()
+        except BlockingIOError:  # EAGAIN
+            time.sleep(0.1)
+    return None
 
 
 def run_kernel(request: dict) -> None:
