@@ -306,8 +306,8 @@ class Sandbox:
         init = int(Path(f"/proc/{self.zygote.pid}/task/{self.zygote.pid}/children").read_text().split()[0])
         self.namespace = os.readlink(f"/proc/{init}/ns/pid")
         self.init = init
-        self.zygote_here = next(pid for pid, inside in namespace_members(self.namespace).items()
-                                if inside == self.zygote_pid)
+        self.zygote_here = next((pid for pid, inside in namespace_members(self.namespace).items()
+                                 if inside == self.zygote_pid), 0)
         self.start_seconds = time.monotonic() - started
 
     def ready(self) -> None:
