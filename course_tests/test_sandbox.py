@@ -8,6 +8,7 @@ notebook got the score its answers earn.
 """
 
 import hashlib
+import json
 import os
 import re
 import socket
@@ -328,7 +329,7 @@ def test_the_next_student_s_sandbox_starts_ahead_as_the_other_user_and_is_used(t
         first.ready()
         spares.prepare()  # what grading does once a student's sandbox is ready
         ahead = spares.spare
-        assert ahead is not None and ahead.zygote.poll() is None, "started while the first student is graded"
+        assert ahead is not None and ahead.alive(), "started while the first student is graded"
         # another user: the first student's kernels can neither reach it nor use up its process limit
         assert ahead.uid != first.uid
         first.close()
@@ -338,8 +339,7 @@ def test_the_next_student_s_sandbox_starts_ahead_as_the_other_user_and_is_used(t
         spares.prepare()
         assert spares.spare.uid == first.uid, "the two users alternate"
         second.close()
-        spares.spare.zygote.kill()  # a spare that died is not handed out
-        spares.spare.zygote.wait()
+        spares.spare.kill_zygote()  # a spare that died is not handed out
         dead = spares.spare
         fresh = spares.take({}, [], [])
         assert fresh is not dead
@@ -356,7 +356,84 @@ def test_grading_starts_a_sandbox_ahead_only_when_another_student_comes(graded):
         grade_submission(assignment, root / "submitted", "honest", 120, more_to_come=False)
         assert spares.spare is None, "the last student: nobody to start a sandbox for"
         result = grade_submission(assignment, root / "submitted", "honest", 120, more_to_come=True)
-        assert spares.spare is not None and spares.spare.zygote.poll() is None
+        assert spares.spare is not None and spares.spare.alive()
         assert sum(cell.score for notebook in result.notebooks for cell in notebook.cells) > 0
+    finally:
+        spares.close()
+
+
+REACH = r'''
+import ctypes, json, os, socket
+me, report = os.getpid(), {"others": {}}
+for entry in os.listdir("/proc"):
+    if not entry.isdigit() or int(entry) == me:
+        continue
+    pid, tries = int(entry), {}
+    try:
+        os.kill(pid, 0)
+        tries["signal"] = "sent"
+    except OSError as error:
+        tries["signal"] = error.strerror
+    for name in ("environ", "mem", "root/etc"):
+        try:
+            (os.listdir if name == "root/etc" else open)(f"/proc/{pid}/{name}")
+            tries[name] = "opened"
+        except OSError as error:
+            tries[name] = error.strerror
+    report["others"][pid] = tries
+report["own_user"] = os.getuid()
+report["template_folder"] = sorted(os.listdir(os.path.dirname(os.path.dirname(os.getcwd()))))
+report["sees"] = {path: os.path.exists(path) for path in PATHS}
+try:
+    socket.socket(socket.AF_UNIX).connect(TEMPLATE_SOCKET)
+    report["template_socket"] = "connected"
+except OSError as error:
+    report["template_socket"] = error.strerror
+status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
+report["capabilities"] = [int(status[name], 16) for name in ("CapEff", "CapPrm", "CapBnd")]
+libc = ctypes.CDLL(None, use_errno=True)
+report["unmounts_tmp"] = libc.umount2(b"/tmp", 2) == 0
+print(json.dumps(report))
+'''
+
+
+def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_sandbox(tmp_path):
+    """As root, students' zygotes are forked from one template per grading process (see
+    sandbox.Template): a kernel must not reach the template, nor the next student's sandbox,
+    started ahead from the same template while this one's kernel runs."""
+    if os.geteuid() != 0:
+        pytest.skip("without root, each student's sandbox starts on its own: no template to reach")
+    from nbclient import NotebookClient
+
+    spares = sandbox.Spares()
+    try:
+        box = spares.take({}, [], ["ipykernel.kernelapp"])
+        box.ready()
+        spares.prepare()
+        ahead = spares.spare
+        ahead.ready()
+        template = box.template
+        assert isinstance(box, sandbox.TemplateSandbox) and ahead.template is template
+        paths = [str(ahead.scratch), str(ahead.workdir), str(template.socket), str(template.socket.parent)]
+        code = REACH.replace("PATHS", repr(paths)).replace("TEMPLATE_SOCKET", repr(str(template.socket)))
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        NotebookClient(notebook, kernel_manager_class=box.kernel_manager_class(), timeout=60,
+                       resources={"metadata": {"path": str(box.fill(tmp_path))}}).execute()
+        report = json.loads(notebook.cells[0].outputs[0]["text"])
+        own = {pid for pid, inside in sandbox.namespace_members(template.namespace).items()
+               if pid in sandbox.processes_of(box.uid)}
+        others = {int(pid): tries for pid, tries in report["others"].items()}
+        inside = {inside for pid, inside in sandbox.namespace_members(template.namespace).items() if pid not in own}
+        assert {1, *inside} <= set(others) | {1}, "the template, its init and the next student's zygote are there"
+        for pid in inside:
+            assert others[pid] == {"signal": "Operation not permitted", "environ": "Permission denied",
+                                   "mem": "Permission denied", "root/etc": "Permission denied"}, pid
+        assert report["own_user"] == box.uid
+        assert report["template_folder"] == sorted(["home", box.scratch.name]), "no other student's folder"
+        assert report["sees"] == {path: False for path in paths}
+        assert report["template_socket"] == "No such file or directory"
+        assert report["capabilities"] == [0, 0, 0]
+        assert report["unmounts_tmp"] is False
+        assert ahead.alive(), "the next student's sandbox is untouched"
     finally:
         spares.close()

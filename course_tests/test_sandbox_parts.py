@@ -126,3 +126,42 @@ def test_a_kernel_that_cannot_be_forked_fails_alone_and_the_zygote_serves_on(tmp
     finally:
         zygote.kill()
         zygote.wait()
+
+
+@pytest.fixture
+def template():
+    if os.geteuid() != 0:
+        pytest.skip("templates are for root only: without root, each student's sandbox starts on its own")
+    started = sandbox.Template({}, [])
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def test_a_zygote_that_cannot_wall_itself_off_says_why_and_the_template_serves_on(template):
+    broken = sandbox.TemplateSandbox(template)
+    broken.given_files = lambda: {broken.scratch / "gone.csv": broken.workdir / "gone.csv"}  # nothing to mount
+    with pytest.raises(sandbox.SandboxUnavailable, match="could not start a student's sandbox .*FileNotFoundError"):
+        broken.ready()
+    assert template.alive()
+    working = sandbox.TemplateSandbox(template, second_uid=True)
+    working.check()
+
+
+def test_where_the_template_cannot_start_sandboxes_each_starts_on_its_own(monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("templates are for root only")
+
+    def refused(self):
+        raise sandbox.SandboxUnavailable("unshare the user namespace: Operation not permitted")
+
+    monkeypatch.setattr(sandbox.TemplateSandbox, "check", refused)
+    spares = sandbox.Spares()
+    try:
+        first = spares.take({}, [], [])
+        assert type(first) is sandbox.Sandbox and not spares.templates
+        first.close()
+        assert type(spares.take({}, [], [])) is sandbox.Sandbox, "no template tried again"
+    finally:
+        spares.close()

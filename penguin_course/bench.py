@@ -8,13 +8,13 @@ time and in core-seconds (the CPU of every process on the machine, sandboxes inc
     plain Python scripts (the overhead ratio);
 (b) parallel against serial throughput, and against plain `nbgrader autograde` grading the
     same class with nbgrader's own settings, in a course of its own, in the same run;
-(c) where a serial student's time and CPU go: starting the sandbox and importing the
-    libraries (once per student, in the zygote the kernels fork from), kernel starts and
+(c) where a serial student's time and CPU go: starting the sandbox (once per student: as root,
+    a fork of the worker's template, which imported the libraries once), kernel starts and
     nbgrader's steps, the given code (setup cells, data, plots), the student's code, the tests
     (run in the judge), the kernel answering the judge's questions, and saving to the
     gradebook; the CPU of each cell is the kernel's and the judge's own (/proc/<pid>/stat);
 (d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback);
-(e) starting the judge, once per worker process;
+(e) starting the judge and the template, once per worker process;
 (f) a `make grade` that finds nothing changed, as on a push that touched no submission;
 (g) the same class as 2 shards plus a merge, a merge of 300 students (copies of the shards'
     results), and from them the wall time of 300 students on 1, 5 and 20 runners;
@@ -56,7 +56,7 @@ from penguin_course.grading import grade, shards
 from penguin_course.grading.autograde import grade_submission, imported_modules, record
 from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation import judge as judging
-from penguin_course.isolation.sandbox import Sandbox
+from penguin_course.isolation.sandbox import Spares, TemplateSandbox
 from penguin_course.outputs.feedback import PAGE_DIGESTS
 from penguin_course.outputs import deadlines, exports, report, similarity
 from penguin_course.outputs.refresh import BY_TEST_COLUMNS, by_test, course_cells, refresh
@@ -175,19 +175,28 @@ ASKING = "the kernel answering the judge (values, calls)"
 
 
 REST = "kernel starts, nbgrader's steps"
-SANDBOX = "the sandbox's start and imports (once per student; wall: waited for)"
+SANDBOX = "the sandbox's start (once per student; wall: waited for)"
 
 
-def sandbox_start(assignment) -> Measured:
-    """A student's sandbox started alone: its zygote imports the libraries the notebooks import.
-    Grading starts it while the student before is graded, so its wall time is hidden, its CPU not."""
-    box = Sandbox(env=GRADING_ENV, given=assignment.given_files, warm_modules=imported_modules(assignment))
+def sandbox_start(assignment) -> tuple[Measured, Measured | None]:
+    """A student's sandbox started alone. As root it is forked from the grading process's template,
+    which has imported the libraries the notebooks import (its start, once per grading process, is
+    the second figure); otherwise its own zygote imports them. Grading starts a student's sandbox
+    while the student before is graded, so its wall time is hidden, its CPU not."""
+    spares = Spares()
     try:
-        with Measured() as started:
-            box.start()
+        with Measured() as template_started:
+            box = spares.take(GRADING_ENV, assignment.given_files, imported_modules(assignment))
+            if isinstance(box, TemplateSandbox):
+                box.template.ready()
+        try:
+            with Measured() as started:
+                box.ready()
+        finally:
+            box.close()
     finally:
-        box.close()
-    return started
+        spares.close()
+    return started, template_started if isinstance(box, TemplateSandbox) else None
 
 
 def breakdown(course: Course, result: StudentResult, cpu: float,
@@ -389,7 +398,8 @@ def run(copies: int, workers: int) -> None:
 
         # a student in the middle of the class: its sandbox was started ahead, and it starts the next one's
         result, executing, saving = parts[len(parts) // 2]
-        spent = breakdown(course, result, executing.cpu, sandbox_start(assignment))  # now: the parallel run below writes autograded/ again
+        student_sandbox, template = sandbox_start(assignment)
+        spent = breakdown(course, result, executing.cpu, student_sandbox)  # now: the parallel run below writes autograded/ again
 
         with Measured() as parallel_run, timed(grade, "grade_in_pool") as grading_part:
             grade.grade_class(course, workers=workers, force=True)
@@ -445,6 +455,9 @@ def run(copies: int, workers: int) -> None:
         judges = [judge for judge in judging._shared.values() if judge.start_seconds]
         if judges:
             print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
+        if template is not None:
+            print(f"    starting the template students' sandboxes are forked from (once per worker process): "
+                  f"{template.seconds:.1f} s, {template.cpu:.1f} core-s")
         print(f"(f) make grade when nothing changed (a push that touched no submission): {unchanged:.1f} s")
         print(f"(g) the same {copies} students as 2 shards, each on a fresh copy of the course, one after the other:")
         for index, (seconds, size) in enumerate(zip(shard_seconds, shard_sizes), start=1):

@@ -320,12 +320,16 @@ def assignment_judge(assignment: Assignment, sandboxed: bool) -> judging.Judge:
                           GRADING_ENV)
 
 
-def warm_up(chosen: list[Assignment], sandboxed: bool) -> None:
+def warm_up(chosen: list[Assignment], sandboxed: bool, students_to_run: bool = True) -> None:
     """In a worker, while the main process writes the release: start the judge of each assignment's
-    tests (its zygote imports the libraries), which needs only source/. It lives here, not in
-    ``grade``, so that a worker imports grading's modules only, not the outputs' (seaborn, SciPy)."""
+    tests (its zygote imports the libraries), which needs only source/, and, unless every student
+    is judged again from kept answers (``students_to_run`` False), a first student's sandbox (as
+    root, with the template it is forked from). It lives here, not in ``grade``, so that a worker
+    imports grading's modules only, not the outputs' (seaborn, SciPy)."""
     for assignment in chosen:
         assignment_judge(assignment, sandboxed).ready()
+    if sandboxed and chosen and students_to_run:
+        spares().ahead(GRADING_ENV, chosen[0].given_files, imported_modules(chosen[0]))
 
 
 class SubmittedNotebookGrades:

@@ -243,7 +243,7 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
         # the workers start their judges while the release is written
         graded = [a for a in chosen if any(unit[0] == a for unit in pending)]
         for _ in range(min(workers, len(pending))):
-            pool.submit(warm_up, graded, sandboxed)
+            pool.submit(warm_up, graded, sandboxed, len(pending) > len(replays))
         if not uptodate.release_is_current(course):
             release.generate_all(course)  # records the assignments and their test cells in the gradebook
             uptodate.write_stamp(course, uptodate.RELEASE_STAMP, uptodate.exercises_digest(course))

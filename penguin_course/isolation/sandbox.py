@@ -26,6 +26,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -164,9 +165,11 @@ def matplotlib_font_cache() -> list[Path]:
 
 
 def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str, str],
-            limits: Limits, uid: int, read_only: dict[Path, Path] | None = None) -> list[str]:
+            limits: Limits, uid: int, read_only: dict[Path, Path] | None = None, template: bool = False) -> list[str]:
     """The command line that runs ``kernel_argv`` sandboxed, with ``workdir`` as its cwd, and
-    ``read_only``'s files (of the scratch folder) at their destinations, unchangeable."""
+    ``read_only``'s files (of the scratch folder) at their destinations, unchangeable. A ``template``
+    (as root only) stays the sandbox's root, with the capabilities to change user and no limits:
+    each student's zygote it forks drops them (``warm_kernel.isolate``)."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
@@ -191,6 +194,8 @@ def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str,
     for name, value in kernel_environment(scratch / "home", env).items():
         args += ["--setenv", name, value]
     args.append("--")
+    if template:
+        return args + kernel_argv
     if as_root:
         args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
@@ -221,8 +226,7 @@ class Sandbox:
         self.env = env or {}
         self.warm_modules = list(warm_modules)
         self.uid = self.uid_base + os.getpid() + (self.second_uid_offset if second_uid else 0)
-        self.scratch = Path(tempfile.mkdtemp(prefix="penguin-sandbox-"))
-        os.chmod(self.scratch, 0o755)
+        self.scratch = self.new_scratch()
         self.runtime = self.make("runtime")
         self.workdir = self.make("work")
         self.home = self.scratch / "home"
@@ -238,6 +242,11 @@ class Sandbox:
         self.namespace = ""  # the zygote's PID namespace
         self.init = self.zygote_here = 0  # the namespace's init and the zygote, as pids here
         self.launchers: list[subprocess.Popen] = []  # what jupyter_client started for each kernel
+
+    def new_scratch(self) -> Path:
+        scratch = Path(tempfile.mkdtemp(prefix="penguin-sandbox-"))
+        os.chmod(scratch, 0o755)
+        return scratch
 
     def make(self, name: str) -> Path:
         folder = self.scratch / name
@@ -302,17 +311,22 @@ class Sandbox:
         line = self.zygote.stdout.readline() if ready else b""
         if not line:
             raise SandboxUnavailable(f"the sandbox did not start (bwrap exit code {self.zygote.poll()})")
-        self.zygote_pid = json.loads(line)["ready"]  # as seen inside
         init = int(Path(f"/proc/{self.zygote.pid}/task/{self.zygote.pid}/children").read_text().split()[0])
-        self.namespace = os.readlink(f"/proc/{init}/ns/pid")
-        self.init = init
+        self.found(json.loads(line)["ready"], os.readlink(f"/proc/{init}/ns/pid"), init, started)
+
+    def found(self, zygote_pid: int, namespace: str, init: int, started: float) -> None:
+        """The zygote is ready: ``zygote_pid`` as seen in PID namespace ``namespace``, whose init is ``init`` here."""
+        self.zygote_pid, self.namespace, self.init = zygote_pid, namespace, init
         self.zygote_here = next((pid for pid, inside in namespace_members(self.namespace).items()
                                  if inside == self.zygote_pid), 0)
         self.start_seconds = time.monotonic() - started
 
+    def launched(self) -> bool:
+        return self.zygote is not None
+
     def ready(self) -> None:
         """Start the sandbox, or wait for it if it was launched ahead, until its zygote is ready."""
-        if self.zygote is None:
+        if not self.launched():
             self.launch()
         if not self.namespace:
             self.wait_ready()
@@ -405,13 +419,26 @@ class Sandbox:
             pidfd = os.pidfd_open(pid)
         except OSError:
             return None
-        try:  # checked once the pidfd holds the process: its pid cannot have been reused since
-            if os.readlink(f"/proc/{pid}/ns/pid") == self.namespace:
-                return pidfd
-        except OSError:
-            pass
+        # checked once the pidfd holds the process: its pid cannot have been reused since
+        if self.owns(pid):
+            return pidfd
         os.close(pidfd)
         return None
+
+    def owns(self, pid: int) -> bool:
+        try:
+            return os.readlink(f"/proc/{pid}/ns/pid") == self.namespace
+        except OSError:
+            return False
+
+    def alive(self) -> bool:
+        """Whether the zygote was started and still runs."""
+        return self.zygote is not None and self.zygote.poll() is None
+
+    def kill_zygote(self) -> None:
+        """Kill the zygote, and wait until it is gone (the sandbox is then no use)."""
+        self.zygote.kill()  # --die-with-parent: the sandbox goes with it
+        self.zygote.wait()
 
     def kernel_manager_class(self) -> type[AsyncKernelManager]:
         """A kernel manager class whose kernels the zygote forks (nbclient wants a class)."""
@@ -443,8 +470,7 @@ class Sandbox:
         with contextlib.suppress(SandboxUnavailable):  # killing the zygote ends its PID namespace: all of it
             self.end_kernels()
         if self.zygote is not None:
-            self.zygote.kill()  # --die-with-parent: the sandbox goes with it
-            self.zygote.wait()
+            self.kill_zygote()
             if os.geteuid() == 0:  # a sandbox of the next student's starts with this uid: wait for this one's end
                 started = time.monotonic()
                 while processes_of(self.uid) and time.monotonic() < started + 10:
@@ -456,6 +482,149 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Template:
+    """A grading process's template (as root only): one sandbox whose process imports the
+    modules once and then forks each student's zygote, which walls itself off before it serves
+    (``warm_kernel.isolate``). A student's sandbox then costs a fork, not seconds of imports.
+
+    Why sharing it is safe: the template never runs student code, and takes requests only from
+    the grader (its socket is in a folder of root's). Each zygote it forks becomes a user of its
+    own, without capabilities, in user, mount, network, IPC and UTS namespaces of its own, with a
+    fresh /tmp in which only its own scratch folder is mounted, before it runs a line of a student's:
+    it can neither signal nor read the template nor another student's processes, nor see their
+    files. What a student's kernels share with the template is the memory of the modules imported
+    before the fork, copied on write, as kernels forked from one zygote already do.
+    """
+
+    def __init__(self, env: dict[str, str], warm_modules: list[str], limits: Limits = Limits()):
+        self.folder = Path(tempfile.mkdtemp(prefix="penguin-template-"))  # the students' scratch folders, too
+        os.chmod(self.folder, 0o711)
+        self.home = self.folder / "home"
+        cache = self.home / ".cache" / "matplotlib"
+        cache.mkdir(parents=True)
+        for path in matplotlib_font_cache():
+            shutil.copy(path, cache / path.name)
+        control = self.folder / "control"
+        control.mkdir(mode=0o700)
+        self.socket = control / "template"
+        program = control / WARM_KERNEL.name
+        program.touch()  # where bwrap mounts it
+        argv = command(self.folder, self.folder, [sys.executable, str(program), "template", str(self.socket),
+                                                  *warm_modules], env, limits, 0, {WARM_KERNEL: program}, template=True)
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        self.namespace = ""
+        self.init = 0
+
+    def ready(self) -> None:
+        """Wait until the template has imported its modules."""
+        if self.namespace:
+            return
+        ready, _, _ = select.select([self.process.stdout], [], [], 600)
+        line = self.process.stdout.readline() if ready else b""
+        if not line:
+            raise SandboxUnavailable(f"the template sandbox did not start (bwrap exit code {self.process.poll()})")
+        self.init = int(Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()[0])
+        self.namespace = os.readlink(f"/proc/{self.init}/ns/pid")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.process.kill()  # --die-with-parent: the sandbox goes with it, and the zygotes it forked
+        self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class TemplateSandbox(Sandbox):
+    """A student's sandbox whose zygote a ``Template`` forks: the same walls, no imports of its own.
+    The students' zygotes share the template's PID namespace: a sandbox's processes are its user's."""
+
+    def __init__(self, template: Template, **kwargs):
+        self.template = template
+        self.connection: socket.socket | None = None
+        super().__init__(**kwargs)
+
+    def new_scratch(self) -> Path:
+        scratch = Path(tempfile.mkdtemp(prefix="sandbox-", dir=self.template.folder))
+        os.chown(scratch, self.uid, self.uid)
+        return scratch
+
+    def launch(self) -> None:
+        self.fresh_home()
+        self.template.ready()
+        keep = [str(self.scratch)] + [prefix for prefix in sorted({os.path.realpath(sys.base_prefix), sys.base_prefix,
+                                                                     sys.prefix}) if prefix.startswith("/tmp/")]
+        request = {"uid": self.uid, "socket": str(self.runtime / "zygote"), "scratch": str(self.scratch),
+                   "keep": keep, "home": str(self.home), "home_seen_as": str(self.template.home),
+                   "read_only": {str(source): str(destination) for source, destination in self.given_files().items()},
+                   "tmp_bytes": self.limits.tmp_bytes, "cwd": str(self.workdir),
+                   "limits": {"memory_bytes": self.limits.memory_bytes, "processes": self.limits.processes,
+                              "file_bytes": self.limits.file_bytes},
+                   "env": kernel_environment(self.template.home, self.env)}
+        self.connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.connection.connect(str(self.template.socket))
+        self.connection.sendall(json.dumps(request).encode() + b"\n")
+
+    def wait_ready(self) -> None:
+        started = time.monotonic()
+        ready, _, _ = select.select([self.connection], [], [], 600)
+        line = self.connection.makefile("rb").readline() if ready else b""
+        self.connection.close()
+        reply = json.loads(line) if line else {"error": "no answer"}
+        if "ready" not in reply:
+            raise SandboxUnavailable(f"the template could not start a student's sandbox ({reply.get('error')})")
+        self.found(reply["ready"], self.template.namespace, self.template.init, started)
+
+    def launched(self) -> bool:
+        return self.connection is not None
+
+    def check(self) -> None:
+        """Start this sandbox and close it: raise SandboxUnavailable, saying why, if the template
+        cannot start a student's (before any student's depends on it)."""
+        try:
+            self.ready()
+        finally:
+            self.close()
+
+    def kernel_pids(self) -> list[int]:
+        """The processes of this sandbox's user but its zygote (ended ones too, until reaped)."""
+        return [pid for pid in processes_of(self.uid) if pid != self.zygote_here] if self.namespace else []
+
+    def unreaped(self) -> list[int]:
+        return []  # among kernel_pids
+
+    def owns(self, pid: int) -> bool:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+        return int(uid_line.split()[1]) == self.uid
+
+    def alive(self) -> bool:
+        return self.connection is not None and self.template.alive() and (
+            not self.namespace or (self.zygote_here != 0 and self.owns(self.zygote_here)
+                                   and not stopped_state(self.zygote_here)))
+
+    def kill_zygote(self) -> None:
+        if self.connection is not None and not self.namespace:
+            with contextlib.suppress(SandboxUnavailable, ValueError, OSError):
+                self.wait_ready()  # launched ahead and never used: killed once it is there
+        if self.zygote_here and (pidfd := self.member_pidfd(self.zygote_here)) is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)  # the template reaps it
+            os.close(pidfd)
+        started = time.monotonic()
+        while processes_of(self.uid) and time.monotonic() < started + 10:
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        with contextlib.suppress(SandboxUnavailable):
+            self.end_kernels()
+        self.kill_zygote()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class Spares:
@@ -471,22 +640,47 @@ class Spares:
         self.spare: Sandbox | None = None
         self.key: tuple = ()
         self.second_uid = False
+        self.templates: dict[tuple, Template] = {}  # as root: per environment and modules
+        self.without_template = False
 
     def new(self, key: tuple) -> Sandbox:
         self.second_uid = not self.second_uid
         env, given, warm_modules = key
-        return Sandbox(env=dict(env), given=list(given), warm_modules=list(warm_modules), second_uid=self.second_uid)
+        settings = {"env": dict(env), "given": list(given), "warm_modules": list(warm_modules),
+                    "second_uid": self.second_uid}
+        # Without root, no template can become another user: each sandbox of its own. Nor where
+        # the zygotes cannot wall themselves off (user namespaces forbidden, as Ubuntu may).
+        if os.geteuid() != 0 or self.without_template:
+            return Sandbox(**settings)
+        template = self.templates.get((env, warm_modules))
+        if template is None or not template.alive():
+            if template is not None:
+                template.close()
+            template = self.templates[(env, warm_modules)] = Template(dict(env), list(warm_modules))
+            try:
+                TemplateSandbox(template, **{**settings, "given": []}).check()
+            except (SandboxUnavailable, OSError):
+                template.close()
+                del self.templates[(env, warm_modules)]
+                self.without_template = True
+                return Sandbox(**settings)
+        return TemplateSandbox(template, **settings)
 
     def take(self, env: dict[str, str], given: list[Path], warm_modules: list[str]) -> Sandbox:
         """A sandbox for these settings: the spare if it was started for them, else a new one."""
         key = (tuple(sorted(env.items())), tuple(given), tuple(warm_modules))
         spare, self.spare = self.spare, None
-        if spare is not None and self.key == key and spare.zygote is not None and spare.zygote.poll() is None:
+        if spare is not None and self.key == key and spare.alive():
             return spare
         if spare is not None:
             spare.close()
         self.key = key
         return self.new(key)
+
+    def ahead(self, env: dict[str, str], given: list[Path], warm_modules: list[str]) -> None:
+        """Start a sandbox with these settings, for the first student to come."""
+        self.key = (tuple(sorted(env.items())), tuple(given), tuple(warm_modules))
+        self.prepare()
 
     def prepare(self) -> None:
         """Start the next sandbox (with the settings last taken) in the background."""
@@ -502,6 +696,9 @@ class Spares:
         if self.spare is not None:
             self.spare.close()
             self.spare = None
+        for template in self.templates.values():
+            template.close()
+        self.templates.clear()
 
 
 _spares: Spares | None = None
