@@ -393,8 +393,27 @@ status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().
 report["capabilities"] = [int(status[name], 16) for name in ("CapEff", "CapPrm", "CapBnd")]
 libc = ctypes.CDLL(None, use_errno=True)
 report["unmounts_tmp"] = libc.umount2(b"/tmp", 2) == 0
+for folder in TRACES:  # for the next student to find
+    if os.path.isdir(folder):
+        open(os.path.join(folder, "left-by-the-last-student"), "w").write("x")
 print(json.dumps(report))
 '''
+TRACES = ["/tmp", "/dev/shm", "os.environ['HOME']"]
+FIND_TRACES_OF_THE_LAST_STUDENT = r'''
+import os
+print([os.path.exists(os.path.join(folder, "left-by-the-last-student")) for folder in TRACES])
+'''
+
+
+def run_in(box, code, folder):
+    """The output of ``code`` run in a kernel of sandbox ``box``."""
+    from nbclient import NotebookClient
+
+    code = code.replace("TRACES", "[" + ", ".join(t if t.startswith("os.") else repr(t) for t in TRACES) + "]")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(notebook, kernel_manager_class=box.kernel_manager_class(), timeout=60,
+                   resources={"metadata": {"path": str(box.fill(folder))}}).execute()
+    return notebook.cells[0].outputs[0]["text"]
 
 
 def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_sandbox(tmp_path):
@@ -403,8 +422,6 @@ def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_san
     started ahead from the same template while this one's kernel runs."""
     if os.geteuid() != 0:
         pytest.skip("without root, each student's sandbox starts on its own: no template to reach")
-    from nbclient import NotebookClient
-
     spares = sandbox.Spares()
     try:
         box = spares.take({}, [], ["ipykernel.kernelapp"])
@@ -416,10 +433,7 @@ def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_san
         assert isinstance(box, sandbox.TemplateSandbox) and ahead.template is template
         paths = [str(ahead.scratch), str(ahead.workdir), str(template.socket), str(template.socket.parent)]
         code = REACH.replace("PATHS", repr(paths)).replace("TEMPLATE_SOCKET", repr(str(template.socket)))
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-        NotebookClient(notebook, kernel_manager_class=box.kernel_manager_class(), timeout=60,
-                       resources={"metadata": {"path": str(box.fill(tmp_path))}}).execute()
-        report = json.loads(notebook.cells[0].outputs[0]["text"])
+        report = json.loads(run_in(box, code, tmp_path))
         own = {pid for pid, inside in sandbox.namespace_members(template.namespace).items()
                if pid in sandbox.processes_of(box.uid)}
         others = {int(pid): tries for pid, tries in report["others"].items()}
@@ -435,5 +449,8 @@ def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_san
         assert report["capabilities"] == [0, 0, 0]
         assert report["unmounts_tmp"] is False
         assert ahead.alive(), "the next student's sandbox is untouched"
+        box.close()
+        assert spares.take({}, [], ["ipykernel.kernelapp"]) is ahead
+        assert run_in(ahead, FIND_TRACES_OF_THE_LAST_STUDENT, tmp_path).strip() == "[False, False, False]"
     finally:
         spares.close()

@@ -76,6 +76,13 @@ def namespace_members(namespace: str) -> dict[int, int]:
     return members
 
 
+def empty(folder: Path, keep: set[str] = frozenset()) -> None:
+    """Remove what ``folder`` holds, but the entries named in ``keep``."""
+    for path in folder.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
 def stopped_state(pid: int) -> bool:
     """Whether process ``pid`` is stopped (or gone): it can fork no more."""
     try:
@@ -273,8 +280,8 @@ class Sandbox:
 
     def fresh_home(self) -> None:
         """An empty home folder, but for matplotlib's font list (rebuilding it takes seconds)."""
-        if self.home.exists():
-            shutil.rmtree(self.home)
+        # emptied, not replaced: a template's zygote has this very folder mounted as its home
+        empty(self.home) if self.home.exists() else self.home.mkdir()
         cache = self.home / ".cache" / "matplotlib"
         cache.mkdir(parents=True)
         for path in matplotlib_font_cache():
@@ -340,9 +347,7 @@ class Sandbox:
         else:
             self.ready()
         given = {path.name for path in self.given.iterdir()}
-        for path in self.workdir.iterdir():
-            if path.name not in given:
-                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        empty(self.workdir, keep=given)
         for path in files_from.iterdir():
             if path.name not in given and path.suffix != ".ipynb" and path.is_file():
                 shutil.copy2(path, self.workdir / path.name)
@@ -551,9 +556,16 @@ class TemplateSandbox(Sandbox):
         os.chown(scratch, self.uid, self.uid)
         return scratch
 
+    def fresh_home(self) -> None:
+        """An empty home as the template left its own after its imports (matplotlib's folders, its
+        font list): the modules imported there remember those paths, where this home is mounted."""
+        self.template.ready()
+        empty(self.home) if self.home.exists() else self.home.mkdir()
+        shutil.copytree(self.template.home, self.home, dirs_exist_ok=True)
+        self.give(self.home)
+
     def launch(self) -> None:
         self.fresh_home()
-        self.template.ready()
         keep = [str(self.scratch)] + [prefix for prefix in sorted({os.path.realpath(sys.base_prefix), sys.base_prefix,
                                                                      sys.prefix}) if prefix.startswith("/tmp/")]
         request = {"uid": self.uid, "socket": str(self.runtime / "zygote"), "scratch": str(self.scratch),
