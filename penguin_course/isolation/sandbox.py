@@ -76,6 +76,22 @@ def namespace_members(namespace: str) -> dict[int, int]:
     return members
 
 
+def kill_bwrap(process: subprocess.Popen) -> None:
+    """Kill a bwrap ``process`` and the sandbox it started. --die-with-parent takes the sandbox
+    with it, but only once bwrap has set it up: killed before, its child would wait forever."""
+    pidfds = []
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+            with contextlib.suppress(OSError):
+                pidfds.append(os.pidfd_open(int(child)))
+    process.kill()
+    process.wait()
+    for pidfd in pidfds:
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        os.close(pidfd)
+
+
 def empty(folder: Path, keep: set[str] = frozenset()) -> None:
     """Remove what ``folder`` holds, but the entries named in ``keep``."""
     for path in folder.iterdir():
@@ -442,8 +458,7 @@ class Sandbox:
 
     def kill_zygote(self) -> None:
         """Kill the zygote, and wait until it is gone (the sandbox is then no use)."""
-        self.zygote.kill()  # --die-with-parent: the sandbox goes with it
-        self.zygote.wait()
+        kill_bwrap(self.zygote)
 
     def kernel_manager_class(self) -> type[AsyncKernelManager]:
         """A kernel manager class whose kernels the zygote forks (nbclient wants a class)."""
@@ -537,8 +552,7 @@ class Template:
         return self.process.poll() is None
 
     def close(self) -> None:
-        self.process.kill()  # --die-with-parent: the sandbox goes with it, and the zygotes it forked
-        self.process.wait()
+        kill_bwrap(self.process)  # and with it the zygotes it forked
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
