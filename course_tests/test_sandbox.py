@@ -416,12 +416,17 @@ def run_in(box, code, folder):
     return notebook.cells[0].outputs[0]["text"]
 
 
-def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_sandbox(tmp_path):
+@pytest.mark.parametrize("temporary_folder", ["/tmp", "/var/tmp"])
+def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_sandbox(tmp_path, monkeypatch,
+                                                                                      temporary_folder):
     """As root, students' zygotes are forked from one template per grading process (see
     sandbox.Template): a kernel must not reach the template, nor the next student's sandbox,
-    started ahead from the same template while this one's kernel runs."""
+    started ahead from the same template while this one's kernel runs; also when the students'
+    scratch folders are not in /tmp (TMPDIR elsewhere)."""
     if os.geteuid() != 0:
         pytest.skip("without root, each student's sandbox starts on its own: no template to reach")
+    scratch_root = tempfile.mkdtemp(dir=temporary_folder)
+    monkeypatch.setattr(tempfile, "tempdir", scratch_root)
     spares = sandbox.Spares()
     try:
         box = spares.take({}, [], ["ipykernel.kernelapp"])
@@ -454,3 +459,4 @@ def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_san
         assert run_in(ahead, FIND_TRACES_OF_THE_LAST_STUDENT, tmp_path).strip() == "[False, False, False]"
     finally:
         spares.close()
+        __import__("shutil").rmtree(scratch_root, ignore_errors=True)

@@ -326,6 +326,8 @@ def warm_up(chosen: list[Assignment], sandboxed: bool, students_to_run: bool = T
     is judged again from kept answers (``students_to_run`` False), a first student's sandbox (as
     root, with the template it is forked from). It lives here, not in ``grade``, so that a worker
     imports grading's modules only, not the outputs' (seaborn, SciPy)."""
+    if sandboxed and chosen and students_to_run:  # its imports beside the judge's
+        spares().start_template(GRADING_ENV, imported_modules(chosen[0]))
     for assignment in chosen:
         assignment_judge(assignment, sandboxed).ready()
     if sandboxed and chosen and students_to_run:

@@ -536,6 +536,7 @@ class Template:
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         self.namespace = ""
         self.init = 0
+        self.checked = False  # whether it has started a student's sandbox (it cannot where user namespaces are forbidden)
 
     def ready(self) -> None:
         """Wait until the template has imported its modules."""
@@ -580,10 +581,10 @@ class TemplateSandbox(Sandbox):
 
     def launch(self) -> None:
         self.fresh_home()
-        keep = [str(self.scratch)] + [prefix for prefix in sorted({os.path.realpath(sys.base_prefix), sys.base_prefix,
-                                                                     sys.prefix}) if prefix.startswith("/tmp/")]
+        keep = [str(self.scratch), *sorted({os.path.realpath(sys.base_prefix), sys.base_prefix, sys.prefix})]
         request = {"uid": self.uid, "socket": str(self.runtime / "zygote"), "scratch": str(self.scratch),
-                   "keep": keep, "home": str(self.home), "home_seen_as": str(self.template.home),
+                   "keep": keep, "cover": ["/tmp", str(self.template.folder)],
+                   "home": str(self.home), "home_seen_as": str(self.template.home),
                    "read_only": {str(source): str(destination) for source, destination in self.given_files().items()},
                    "tmp_bytes": self.limits.tmp_bytes, "cwd": str(self.workdir),
                    "limits": {"memory_bytes": self.limits.memory_bytes, "processes": self.limits.processes,
@@ -678,11 +679,8 @@ class Spares:
         # the zygotes cannot wall themselves off (user namespaces forbidden, as Ubuntu may).
         if os.geteuid() != 0 or self.without_template:
             return Sandbox(**settings)
-        template = self.templates.get((env, warm_modules))
-        if template is None or not template.alive():
-            if template is not None:
-                template.close()
-            template = self.templates[(env, warm_modules)] = Template(dict(env), list(warm_modules))
+        template = self.template(env, warm_modules)
+        if not template.checked:
             try:
                 TemplateSandbox(template, **{**settings, "given": []}).check()
             except (SandboxUnavailable, OSError):
@@ -690,7 +688,22 @@ class Spares:
                 del self.templates[(env, warm_modules)]
                 self.without_template = True
                 return Sandbox(**settings)
+            template.checked = True
         return TemplateSandbox(template, **settings)
+
+    def template(self, env: tuple, warm_modules: tuple) -> Template:
+        """The template for these settings, started (in the background) if it was not running."""
+        template = self.templates.get((env, warm_modules))
+        if template is None or not template.alive():
+            if template is not None:
+                template.close()
+            template = self.templates[(env, warm_modules)] = Template(dict(env), list(warm_modules))
+        return template
+
+    def start_template(self, env: dict[str, str], warm_modules: list[str]) -> None:
+        """As root, start the template for these settings now: its imports run while the caller goes on."""
+        if os.geteuid() == 0 and not self.without_template:
+            self.template(tuple(sorted(env.items())), tuple(warm_modules))
 
     def take(self, env: dict[str, str], given: list[Path], warm_modules: list[str]) -> Sandbox:
         """A sandbox for these settings: the spare if it was started for them, else a new one."""

@@ -124,10 +124,10 @@ def template(path: str, modules: list[str]) -> None:
         pid = fork()
         if pid == 0:
             server.close()
-            for descriptor in (wakeup_read, wakeup_write):
-                os.close(descriptor)
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for descriptor in (wakeup_read, wakeup_write):
+                os.close(descriptor)
             try:
                 isolate(request)
                 zygote = listen(request["socket"])
@@ -209,9 +209,10 @@ def isolate(request: dict) -> None:
 
     - its own user (``uid``): no signal, ptrace or /proc access to the template, nor to another
       student's processes; its own process limit;
-    - its own user, mount, network, IPC and UTS namespaces: a fresh /tmp and /dev/shm, in which
-      only its scratch folder and the Python installation (``keep``) are mounted again: no other
-      student's folder, no file left by another; loopback only; no shared memory of another;
+    - its own user, mount, network, IPC and UTS namespaces: a fresh /tmp, /dev/shm and folder of
+      the students' scratch folders (``cover``), in which only its own scratch folder and the
+      Python installation (``keep``) are mounted again: no other student's folder, no file left
+      by another; loopback only; no shared memory of another;
     - its home (``home``) mounted where the template's was, since the imported modules
       remember that path (matplotlib's configuration folder);
     - the given files read-only; no capability, no new privileges; the resource limits.
@@ -230,12 +231,16 @@ def isolate(request: dict) -> None:
     Path("/proc/self/gid_map").write_text(f"{uid} {uid} 1")
     _call(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare namespaces")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    kept = {path: os.open(path, os.O_PATH) for path in request["keep"]}  # before /tmp is covered
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(request['tmp_bytes'])},mode=1777")
+    kept = {path: os.open(path, os.O_PATH) for path in request["keep"]}  # before they are covered
+    covered = []
+    for cover in request["cover"]:  # /tmp, and the students' folders unless they are in it (then gone)
+        if os.path.isdir(cover):
+            _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(request['tmp_bytes'])},mode=1777")
+            covered.append(cover)
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     for path, descriptor in kept.items():
-        if path.startswith("/tmp/"):
+        if any(path.startswith(cover.rstrip("/") + "/") for cover in covered):
             os.makedirs(path, exist_ok=True)
             _bind(f"/proc/self/fd/{descriptor}", path, read_only=path != request["scratch"])
         os.close(descriptor)
