@@ -419,7 +419,7 @@ def run_in(box, code, folder):
 @pytest.mark.parametrize("temporary_folder", ["/tmp", "/var/tmp"])
 def test_a_student_s_kernel_cannot_reach_the_template_nor_the_next_student_s_sandbox(tmp_path, monkeypatch,
                                                                                       temporary_folder):
-    """As root, students' zygotes are forked from one template per grading process (see
+    """As root, students' zygotes are forked from one template per grading run (see
     sandbox.Template): a kernel must not reach the template, nor the next student's sandbox,
     started ahead from the same template while this one's kernel runs; also when the students'
     scratch folders are not in /tmp (TMPDIR elsewhere)."""

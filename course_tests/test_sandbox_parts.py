@@ -149,6 +149,26 @@ def test_a_zygote_that_cannot_wall_itself_off_says_why_and_the_template_serves_o
     working.check()
 
 
+def test_grading_workers_fork_from_the_run_s_template_and_leave_it_to_the_others(template):
+    """make grade starts one template for all its workers (``Template.shared``): a worker's
+    sandboxes are forked from it, not from one of its own; a worker that ends leaves it running
+    for the others."""
+    template.ready()
+    for _ in range(2):  # two workers, one after the other
+        worker = sandbox.Spares()
+        try:
+            worker.adopt({}, [], template.shared())
+            box = worker.take({}, [], [])
+            assert isinstance(box, sandbox.TemplateSandbox) and box.template.folder == template.folder
+            box.ready()
+            assert box.namespace == template.namespace, "forked by the run's template"
+            assert len(worker.templates) == 1, "no template of the worker's own"
+            box.close()
+        finally:
+            worker.close()
+        assert template.alive()
+
+
 def test_where_the_template_cannot_start_sandboxes_each_starts_on_its_own(monkeypatch):
     if os.geteuid() != 0:
         pytest.skip("templates are for root only")

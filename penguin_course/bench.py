@@ -14,7 +14,8 @@ time and in core-seconds (the CPU of every process on the machine, sandboxes inc
     (run in the judge), the kernel answering the judge's questions, and saving to the
     gradebook; the CPU of each cell is the kernel's and the judge's own (/proc/<pid>/stat);
 (d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback);
-(e) starting the judge and the template, once per worker process;
+(e) starting the judge (once per worker process) and the template (as root, once per grading run,
+    shared by its workers);
 (f) a `make grade` that finds nothing changed, as on a push that touched no submission;
 (g) the same class as 2 shards plus a merge, a merge of 300 students (copies of the shards'
     results), and from them the wall time of 300 students on 1, 5 and 20 runners;
@@ -53,7 +54,7 @@ from penguin_course.course.notebooks import GRADING_ENV, is_autograded_test, is_
 from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
 from penguin_course.course.records import RUN_RECORD, StudentResult
 from penguin_course.grading import grade, shards
-from penguin_course.grading.autograde import grade_submission, imported_modules, record
+from penguin_course.grading.autograde import grade_submission, imported_modules, record, warm_up
 from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation import judge as judging
 from penguin_course.isolation.sandbox import Spares, TemplateSandbox
@@ -379,6 +380,7 @@ def run(copies: int, workers: int) -> None:
         assignment = course.assignment(ASSIGNMENT)  # the workshop's lesson, whose demo student is copied
         judging.JudgeTests.measure_cpu = True  # the CPU of each cell, for the breakdown (this process only)
         serial_started, serial_cpu_started = time.perf_counter(), busy_core_seconds()
+        warm_up([assignment], sandboxed=True)  # as `make grade` starts a worker: the judge, the first sandbox
         parts = []
         everyone = grade.students(course.submitted)
         for index, student in enumerate(everyone):
@@ -456,7 +458,7 @@ def run(copies: int, workers: int) -> None:
         if judges:
             print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
         if template is not None:
-            print(f"    starting the template students' sandboxes are forked from (once per worker process): "
+            print(f"    starting the template students' sandboxes are forked from (once per grading run): "
                   f"{template.seconds:.1f} s, {template.cpu:.1f} core-s")
         print(f"(f) make grade when nothing changed (a push that touched no submission): {unchanged:.1f} s")
         print(f"(g) the same {copies} students as 2 shards, each on a fresh copy of the course, one after the other:")

@@ -39,7 +39,7 @@ from traitlets.config import Config
 from penguin_course.isolation import judge as judging
 from penguin_course.course.notebooks import GRADING_ENV, failure_message
 from penguin_course.course.assignments import Assignment
-from penguin_course.isolation.sandbox import Sandbox, spares
+from penguin_course.isolation.sandbox import Sandbox, SandboxUnavailable, Template, spares
 from penguin_course.course.records import (ERROR, FAILED, INVALID, MANUAL, MISSING, PASSED, TIMEOUT, CellResult,
                                            NotebookResult, StudentResult)
 from penguin_course.course.submissions import find_notebooks, read_notebook
@@ -320,13 +320,31 @@ def assignment_judge(assignment: Assignment, sandboxed: bool) -> judging.Judge:
                           GRADING_ENV)
 
 
+def adopt_template(assignment: Assignment, shared: dict) -> None:
+    """In a worker as it starts: the students' sandboxes of ``assignment`` are forked from the
+    grading run's template (``Template.shared``), not from one of the worker's own."""
+    spares().adopt(GRADING_ENV, imported_modules(assignment), shared)
+
+
+def run_template(assignment: Assignment) -> Template | None:
+    """As root, the template the students' sandboxes of ``assignment`` are forked from, started once
+    for the grading run's workers; None where each worker starts its own (without root, or if
+    this one cannot start: the workers then find out why)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return Template(GRADING_ENV, imported_modules(assignment))
+    except (SandboxUnavailable, OSError):
+        return None
+
+
 def warm_up(chosen: list[Assignment], sandboxed: bool, students_to_run: bool = True) -> None:
     """In a worker, while the main process writes the release: start the judge of each assignment's
     tests (its zygote imports the libraries), which needs only source/, and, unless every student
     is judged again from kept answers (``students_to_run`` False), a first student's sandbox (as
     root, with the template it is forked from). It lives here, not in ``grade``, so that a worker
     imports grading's modules only, not the outputs' (seaborn, SciPy)."""
-    if sandboxed and chosen and students_to_run:  # its imports beside the judge's
+    if sandboxed and chosen and students_to_run:  # its imports beside the judge's (unless the run's)
         spares().start_template(GRADING_ENV, imported_modules(chosen[0]))
     for assignment in chosen:
         assignment_judge(assignment, sandboxed).ready()

@@ -32,7 +32,7 @@ from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
 from penguin_course.course.records import MANUAL, CellResult, StudentResult
 from penguin_course.course.uptodate import TIME_LIMIT, Fingerprint, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
-from penguin_course.grading.autograde import record, warm_up
+from penguin_course.grading.autograde import adopt_template, record, run_template, warm_up
 from penguin_course.grading.replay import REPLAYED, grade_or_replay
 from penguin_course.isolation import sandbox
 from penguin_course.outputs import deadlines
@@ -129,8 +129,11 @@ def replayable(fingerprint: Fingerprint, previous: StudentResult | None) -> bool
     return bool(kept.get("answers")) and (kept.get("submission"), kept.get("base")) == fingerprint[1:]
 
 
-def grading_pool(workers: int | None) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=worker_context())
+def grading_pool(workers: int | None, template: tuple | None = None) -> ProcessPoolExecutor:
+    """The worker processes; with ``template`` (an assignment and ``Template.shared()``), each
+    forks its students' sandboxes from the grading run's template."""
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=worker_context(),
+                               initializer=adopt_template if template else None, initargs=template or ())
 
 
 REPLAYS_PER_WORKER = 16  # a worker's judge takes about 5 s to start; judging a student again, about 0.3 s
@@ -238,12 +241,15 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     previous = {unit: run[1] for unit in pending if (run := course.read_run(*unit)) is not None}
     replays = set() if force else {unit for unit in pending if replayable(pending[unit], previous.get(unit))}
     workers = workers_worth_starting(workers or os.cpu_count() or 1, len(pending) - len(replays), len(replays))
-    pool = grading_pool(workers) if pending else None
+    graded = [a for a in chosen if any(unit[0] == a for unit in pending)]
+    students_to_run = len(pending) > len(replays)
+    # as root, one template for every worker: the libraries imported once a run, not once a worker
+    template = run_template(graded[0]) if sandboxed and graded and students_to_run else None
+    pool = grading_pool(workers, (graded[0], template.shared()) if template else None) if pending else None
     try:
         # the workers start their judges while the release is written
-        graded = [a for a in chosen if any(unit[0] == a for unit in pending)]
         for _ in range(min(workers, len(pending))):
-            pool.submit(warm_up, graded, sandboxed, len(pending) > len(replays))
+            pool.submit(warm_up, graded, sandboxed, students_to_run)
         if not uptodate.release_is_current(course):
             release.generate_all(course)  # records the assignments and their test cells in the gradebook
             uptodate.write_stamp(course, uptodate.RELEASE_STAMP, uptodate.exercises_digest(course))
@@ -276,6 +282,8 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if template is not None:  # with it, every sandbox the workers forked from it
+            template.close()
     if failures:
         named = lambda unit: unit[1] if len(chosen) == 1 else f"{unit[1]} ({unit[0].name})"  # noqa: E731
         raise GraderError("the grader failed for " + "; ".join(

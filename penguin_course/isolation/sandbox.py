@@ -34,7 +34,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_client import AsyncKernelManager
+from queue import Empty
+
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
 
 from penguin_course.isolation import warm_kernel
 
@@ -227,6 +229,36 @@ def command(scratch: Path, workdir: Path, kernel_argv: list[str], env: dict[str,
     args += ["prlimit", f"--as={limits.memory_bytes}", f"--nproc={limits.processes}",
              f"--fsize={limits.file_bytes}", "--core=0", "--"]
     return args + kernel_argv
+
+
+class PromptKernelClient(AsyncKernelClient):
+    """jupyter_client's kernel client, without the idle wait at the end of ``wait_for_ready``:
+    once the kernel has answered kernel_info on both channels, jupyter_client reads IOPub until
+    0.2 s pass without a message, which is 0.2 s of every notebook spent waiting. nbclient ignores
+    the messages that do not answer its own requests (the rest of kernel_info's status), so none
+    needs reading first. The loop is jupyter_client's own otherwise."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if reply["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once the request's status comes on it
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(reply)
+                        return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
 class Sandbox:
@@ -468,11 +500,16 @@ class Sandbox:
             def __init__(self, **kwargs):
                 name = f"kernel-{sandbox.notebooks}"
                 super().__init__(transport="ipc", ip=str(sandbox.runtime / name),
-                                 connection_file=str(sandbox.runtime / f"{name}.json"), **kwargs)
+                                 connection_file=str(sandbox.runtime / f"{name}.json"),
+                                 client_class=f"{__name__}.{PromptKernelClient.__name__}", **kwargs)
 
             def write_connection_file(self, **kwargs):
                 super().write_connection_file(**kwargs)
                 sandbox.give(Path(self.connection_file))  # written private to the grader's user
+
+            async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
+                # a kernel ends within milliseconds of its shutdown reply: looked for every 10 ms, not 100
+                await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
 
             async def _async_launch_kernel(self, kernel_cmd, **kw):
                 await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -555,6 +592,46 @@ class Template:
     def close(self) -> None:
         kill_bwrap(self.process)  # and with it the zygotes it forked
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def shared(self) -> dict:
+        """What another process (a grading worker) needs to use this template: ``SharedTemplate``."""
+        return {"folder": str(self.folder), "pid": self.process.pid}
+
+
+class SharedTemplate(Template):
+    """A template another process started (the grading run's, once for all its workers): used
+    here as one's own, but never closed from here. Its workers' sandboxes are each their own
+    user's, as the sandboxes of one worker are: sharing the template across workers is as safe as
+    across the students of one worker."""
+
+    def __init__(self, folder: str, pid: int):  # not Template.__init__, which would start another
+        self.folder = Path(folder)
+        self.home = self.folder / "home"
+        self.socket = self.folder / "control" / "template"
+        self.pid, self.pidfd = pid, os.pidfd_open(pid)  # its bwrap
+        self.namespace = ""
+        self.init = 0
+        self.checked = False
+
+    def ready(self) -> None:
+        """Wait until the template listens (it marks it with a file beside its socket)."""
+        deadline = time.monotonic() + 600
+        while not self.namespace:
+            if not self.alive() or time.monotonic() > deadline:
+                raise SandboxUnavailable("the grading run's template sandbox did not start")
+            if Path(f"{self.socket}.ready").exists():
+                self.init = int(Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()[0])
+                self.namespace = os.readlink(f"/proc/{self.init}/ns/pid")
+            else:
+                time.sleep(0.05)
+
+    def alive(self) -> bool:
+        return self.pidfd >= 0 and not select.select([self.pidfd], [], [], 0)[0]  # readable once it has ended
+
+    def close(self) -> None:
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
 
 
 class TemplateSandbox(Sandbox):
@@ -699,6 +776,10 @@ class Spares:
                 template.close()
             template = self.templates[(env, warm_modules)] = Template(dict(env), list(warm_modules))
         return template
+
+    def adopt(self, env: dict[str, str], warm_modules: list[str], shared: dict) -> None:
+        """Use another process's template (``Template.shared``) for these settings."""
+        self.templates[(tuple(sorted(env.items())), tuple(warm_modules))] = SharedTemplate(**shared)
 
     def start_template(self, env: dict[str, str], warm_modules: list[str]) -> None:
         """As root, start the template for these settings now: its imports run while the caller goes on."""
