@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from penguin_course.grading import grade
+from penguin_course.grading import autograde, grade
 from penguin_course.course import notebooks
 from penguin_course.isolation import sandbox
 from penguin_course.isolation.judge import Judge, JudgeFailed, JudgeSandbox
@@ -310,15 +310,15 @@ def test_a_judge_whose_start_failed_starts_afresh_when_next_asked(monkeypatch):
     """A zygote that dies while starting (killed, out of memory, in a worker's warm-up that nobody
     waits for) leaves nothing half-started: the next notebook starts a new one."""
     sandbox.check()
-    start, started = JudgeSandbox.start, []
+    wait_ready, started = JudgeSandbox.wait_ready, []
 
     def dies_the_first_time(self):
-        start(self)
+        wait_ready(self)
         started.append(self.namespace)
         if len(started) == 1:
             raise JudgeFailed("the judge did not start")
 
-    monkeypatch.setattr(JudgeSandbox, "start", dies_the_first_time)
+    monkeypatch.setattr(JudgeSandbox, "wait_ready", dies_the_first_time)
     judge = Judge([], [], sandboxed=True)
     with pytest.raises(JudgeFailed):
         judge.start()
@@ -331,3 +331,70 @@ def test_a_judge_whose_start_failed_starts_afresh_when_next_asked(monkeypatch):
         assert len(started) == 2
     finally:
         judge.close()
+
+
+def judged_output(judge: Judge, source: str) -> str:
+    """What a test cell of ``source`` prints, judged by ``judge`` in its working folder."""
+    session = judge.open(time.monotonic() + 60)
+    try:
+        session.send({"op": "run", "source": source, "name": "test", "cwd": str(judge.workdir)})
+        message, _ = session.receive(time.monotonic() + 60)
+        assert message["op"] == "done", message
+        return "".join(output.get("text", "") + output.get("evalue", "") for output in message["outputs"])
+    finally:
+        session.close()
+
+
+def test_grading_workers_share_the_run_s_judge_each_in_a_working_folder_of_its_own(tmp_path):
+    """make grade starts each assignment's judge once for all its workers (``GradingRun``): a
+    worker's judges are forked by the run's zygote, not by one of its own; each worker shares
+    its students' files with them in a folder of its own, with the given files; a worker whose
+    run judge has ended starts its own."""
+    sandbox.check()
+    given = tmp_path / "given.csv"
+    given.write_text("given data")
+    run = Judge([given], [], sandboxed=True)
+    run.launch()  # as make grade does: the workers wait for it
+    workers = [Judge([given], [], sandboxed=True) for _ in range(2)]
+    try:
+        for worker in workers:
+            worker.adopt(run.shared_with_workers())
+            worker.ready()
+        assert workers[0].workdir != workers[1].workdir
+        run.ready()
+        for number, worker in enumerate(workers):
+            (worker.workdir / "student.txt").write_text(f"student {number}")  # as share_files copies them
+        printed = [judged_output(worker, "import os\nprint(sorted(os.listdir()), open('given.csv').read(), "
+                                         "open('student.txt').read())") for worker in workers]
+        assert printed == [f"['given.csv', 'student.txt'] given data student {number}\n" for number in range(2)]
+        for worker in workers:
+            assert worker.sandbox is None and worker.process is None, "no judge of the worker's own"
+            session = worker.open(time.monotonic() + 60)
+            try:
+                assert session.pid in sandbox.namespace_members(run.sandbox.namespace).values()
+                assert worker.outer_pids(session.pid), "the worker finds its judge's process, to kill it"
+            finally:
+                session.close()
+        run.close()  # the run's judge has ended (killed, out of memory): the worker starts its own
+        assert judged_output(workers[0], "print('judged')") == "judged\n"
+        assert workers[0].sandbox is not None
+    finally:
+        for judge in (run, *workers):
+            judge.close()
+
+
+def test_make_grade_s_workers_take_up_the_run_s_judge():
+    """The wiring of the above in make grade: a worker's judge of an assignment's tests, once it
+    has taken up what the grading run started (``adopt_grading_run``), is the run's."""
+    sandbox.check()
+    assignment = Course(ROOT).assignment(ASSIGNMENT)
+    run = autograde.GradingRun([assignment], sandboxed=True, students_to_run=False)  # a judge, no template
+    try:
+        autograde.adopt_grading_run(run.shared())
+        judge = autograde.assignment_judge(assignment, sandboxed=True)
+        judge.ready()
+        assert judge.sandbox is None and judge.socket_path == run.judges[0][1].socket_path
+        assert judged_output(judge, "print(open('penguins.csv').readline().strip())").startswith("species,")
+    finally:
+        autograde.assignment_judge(assignment, sandboxed=True).close()
+        run.close()

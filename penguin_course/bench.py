@@ -14,8 +14,7 @@ time and in core-seconds (the CPU of every process on the machine, sandboxes inc
     (run in the judge), the kernel answering the judge's questions, and saving to the
     gradebook; the CPU of each cell is the kernel's and the judge's own (/proc/<pid>/stat);
 (d) writing the class's feedback pages, CSVs and report from the gradebook (make feedback);
-(e) starting the judge (once per worker process) and the template (as root, once per grading run,
-    shared by its workers);
+(e) starting the judge and, as root, the template (once per grading run, shared by its workers);
 (f) a `make grade` that finds nothing changed, as on a push that touched no submission;
 (g) the same class as 2 shards plus a merge, a merge of 300 students (copies of the shards'
     results), and from them the wall time of 300 students on 1, 5 and 20 runners;
@@ -456,7 +455,7 @@ def run(copies: int, workers: int) -> None:
         print(f"(d) the class's feedback pages (all written), CSVs and report (make feedback): {outputs.seconds:.1f} s")
         judges = [judge for judge in judging._shared.values() if judge.start_seconds]
         if judges:
-            print(f"(e) starting the judge (once per worker process, not per student): {judges[0].start_seconds:.1f} s")
+            print(f"(e) starting the judge (once per grading run, not per student): {judges[0].start_seconds:.1f} s")
         if template is not None:
             print(f"    starting the template students' sandboxes are forked from (once per grading run): "
                   f"{template.seconds:.1f} s, {template.cpu:.1f} core-s")

@@ -21,7 +21,7 @@ import shutil
 import time
 import types
 import warnings
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import datetime
 from fnmatch import fnmatch
 from pathlib import Path
@@ -314,35 +314,74 @@ def grade_submission(assignment: Assignment, submitted_dir: Path, student: str, 
     return result
 
 
+def judge_settings(assignment: Assignment, sandboxed: bool) -> tuple:
+    """What the judge of the assignment's tests is started with (``judging.Judge``'s arguments)."""
+    return assignment.given_files + assignment.hidden_files, judge_modules(assignment), sandboxed, GRADING_ENV
+
+
 def assignment_judge(assignment: Assignment, sandboxed: bool) -> judging.Judge:
     """The judge of the assignment's tests, which this process keeps for the students it grades next."""
-    return judging.shared(assignment.given_files + assignment.hidden_files, judge_modules(assignment), sandboxed,
-                          GRADING_ENV)
+    return judging.shared(*judge_settings(assignment, sandboxed))
 
 
-def adopt_template(assignment: Assignment, shared: dict) -> None:
-    """In a worker as it starts: the students' sandboxes of ``assignment`` are forked from the
-    grading run's template (``Template.shared``), not from one of the worker's own."""
-    spares().adopt(GRADING_ENV, imported_modules(assignment), shared)
+class GradingRun:
+    """What a grading run starts once for all its workers, while the release is written: each
+    graded assignment's judge, and as root the template the students' sandboxes are forked from
+    (unless every student is judged again from kept answers: ``students_to_run`` False). The
+    libraries are imported once a run, not once a worker. A part that cannot start is left to
+    each worker, which starts its own and says why it cannot."""
+
+    def __init__(self, graded: list[Assignment], sandboxed: bool, students_to_run: bool):
+        self.judges: list[tuple[tuple, judging.Judge]] = []
+        self.template: tuple | None = None
+        try:
+            if sandboxed and graded and students_to_run and os.geteuid() == 0:
+                with suppress(SandboxUnavailable, OSError):
+                    modules = imported_modules(graded[0])
+                    self.template = (GRADING_ENV, modules, Template(GRADING_ENV, modules))
+            for assignment in graded:
+                settings = judge_settings(assignment, sandboxed)
+                judge = judging.Judge(*settings)
+                with suppress(SandboxUnavailable, judging.JudgeFailed, OSError):
+                    judge.launch()
+                    self.judges.append((settings, judge))
+        except BaseException:
+            self.close()
+            raise
+
+    def shared(self) -> dict:
+        """What a worker needs to use them (``adopt_grading_run``)."""
+        template = None
+        if self.template is not None:
+            env, modules, started = self.template
+            template = (env, modules, started.shared())
+        return {"judges": [(settings, judge.shared_with_workers()) for settings, judge in self.judges],
+                "template": template}
+
+    def close(self) -> None:
+        """Once the workers have ended: with the template, every sandbox they forked from it."""
+        for _, judge in self.judges:
+            judge.close()
+        if self.template is not None:
+            self.template[2].close()
+        self.judges, self.template = [], None
 
 
-def run_template(assignment: Assignment) -> Template | None:
-    """As root, the template the students' sandboxes of ``assignment`` are forked from, started once
-    for the grading run's workers; None where each worker starts its own (without root, or if
-    this one cannot start: the workers then find out why)."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        return Template(GRADING_ENV, imported_modules(assignment))
-    except (SandboxUnavailable, OSError):
-        return None
+def adopt_grading_run(shared: dict) -> None:
+    """In a worker as it starts: its judges are the grading run's, and as root its students'
+    sandboxes are forked from the run's template (``GradingRun.shared``), not from its own."""
+    for settings, run_judge in shared["judges"]:
+        judging.shared(*settings).adopt(run_judge)
+    if shared["template"] is not None:
+        spares().adopt(*shared["template"])
 
 
 def warm_up(chosen: list[Assignment], sandboxed: bool, students_to_run: bool = True) -> None:
     """In a worker, while the main process writes the release: start the judge of each assignment's
-    tests (its zygote imports the libraries), which needs only source/, and, unless every student
-    is judged again from kept answers (``students_to_run`` False), a first student's sandbox (as
-    root, with the template it is forked from). It lives here, not in ``grade``, so that a worker
+    tests (its zygote imports the libraries), which needs only source/, or wait for the grading
+    run's (``GradingRun``), and, unless every student is judged again from kept answers
+    (``students_to_run`` False), a first student's sandbox (as root, with the template it is
+    forked from, or the run's). It lives here, not in ``grade``, so that a worker
     imports grading's modules only, not the outputs' (seaborn, SciPy)."""
     if sandboxed and chosen and students_to_run:  # its imports beside the judge's (unless the run's)
         spares().start_template(GRADING_ENV, imported_modules(chosen[0]))

@@ -32,7 +32,7 @@ from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
 from penguin_course.course.records import MANUAL, CellResult, StudentResult
 from penguin_course.course.uptodate import TIME_LIMIT, Fingerprint, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
-from penguin_course.grading.autograde import adopt_template, record, run_template, warm_up
+from penguin_course.grading.autograde import GradingRun, adopt_grading_run, record, warm_up
 from penguin_course.grading.replay import REPLAYED, grade_or_replay
 from penguin_course.isolation import sandbox
 from penguin_course.outputs import deadlines
@@ -129,19 +129,21 @@ def replayable(fingerprint: Fingerprint, previous: StudentResult | None) -> bool
     return bool(kept.get("answers")) and (kept.get("submission"), kept.get("base")) == fingerprint[1:]
 
 
-def grading_pool(workers: int | None, template: tuple | None = None) -> ProcessPoolExecutor:
-    """The worker processes; with ``template`` (an assignment and ``Template.shared()``), each
-    forks its students' sandboxes from the grading run's template."""
+def grading_pool(workers: int | None, run: GradingRun | None = None) -> ProcessPoolExecutor:
+    """The worker processes; with ``run``, each uses the grading run's judges and template."""
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=worker_context(),
-                               initializer=adopt_template if template else None, initargs=template or ())
+                               initializer=adopt_grading_run if run else None,
+                               initargs=(run.shared(),) if run else ())
 
 
-REPLAYS_PER_WORKER = 16  # a worker's judge takes about 5 s to start; judging a student again, about 0.3 s
+# a worker takes about 2.5 s of a core to start (a fresh Python importing grading's modules;
+# the judge is the run's); judging a student again, about 0.3 s
+REPLAYS_PER_WORKER = 16
 
 
 def workers_worth_starting(workers: int, in_full: int, replays: int) -> int:
     """At most ``workers``: one per student graded in full, and one per REPLAYS_PER_WORKER students
-    judged again from kept answers, for which another worker would spend more starting its judge
+    judged again from kept answers, for which another worker would spend more starting
     (on the same cores) than it would save."""
     return max(1, min(workers, in_full + math.ceil(replays / REPLAYS_PER_WORKER)))
 
@@ -243,11 +245,13 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     workers = workers_worth_starting(workers or os.cpu_count() or 1, len(pending) - len(replays), len(replays))
     graded = [a for a in chosen if any(unit[0] == a for unit in pending)]
     students_to_run = len(pending) > len(replays)
-    # as root, one template for every worker: the libraries imported once a run, not once a worker
-    template = run_template(graded[0]) if sandboxed and graded and students_to_run else None
-    pool = grading_pool(workers, (graded[0], template.shared()) if template else None) if pending else None
+    # one judge per assignment and, as root, one template for every worker: the libraries
+    # imported once a run, not once a worker
+    run = GradingRun(graded, sandboxed, students_to_run) if pending else None
+    pool = None
     try:
-        # the workers start their judges while the release is written
+        pool = grading_pool(workers, run) if pending else None
+        # the workers take up the run's judges (and start a first sandbox) while the release is written
         for _ in range(min(workers, len(pending))):
             pool.submit(warm_up, graded, sandboxed, students_to_run)
         if not uptodate.release_is_current(course):
@@ -282,8 +286,8 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        if template is not None:  # with it, every sandbox the workers forked from it
-            template.close()
+        if run is not None:
+            run.close()
     if failures:
         named = lambda unit: unit[1] if len(chosen) == 1 else f"{unit[1]} ({unit[0].name})"  # noqa: E731
         raise GraderError("the grader failed for " + "; ".join(

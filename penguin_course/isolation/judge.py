@@ -26,6 +26,7 @@ import json
 import multiprocessing.util
 import os
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -90,7 +91,8 @@ def die_with_parent() -> None:
 
 
 class Judge:
-    """A judge zygote for one assignment's tests, in its sandbox unless ``sandboxed`` is False."""
+    """A judge zygote for one assignment's tests, in its sandbox unless ``sandboxed`` is False; or,
+    in a grading worker, the grading run's (``shared_with_workers``, ``adopt``)."""
 
     def __init__(self, given: list[Path], modules: list[str], sandboxed: bool = True,
                  env: dict[str, str] | None = None, limits: Limits = Limits()):
@@ -100,20 +102,38 @@ class Judge:
         self.process: subprocess.Popen | None = None
         self.scratch: Path | None = None
         self.start_seconds = 0.0
+        self.launched_at = 0.0
+        self.up = False  # its zygote listens
+        # the grading run's judge (``shared_with_workers``), used while it lives instead of one of
+        # this process's own; its bwrap (or unsandboxed zygote) as a pidfd, its PID namespace
+        self.run_judge: dict | None = None
+        self.run_judge_pidfd = -1
+        self.run_judge_namespace = ""
 
     def start(self) -> None:
-        started = time.monotonic()
+        """Start the zygote and wait until it listens."""
+        self.launch()
+        self.ready()
+
+    def launch(self) -> None:
+        """Start the zygote, which imports the libraries while the caller goes on (``ready`` waits)."""
+        self.launched_at = time.monotonic()
         try:
-            self.start_zygote()
+            if self.run_judge is not None:
+                self.use_run_judge()
+            else:
+                self.launch_zygote()
         except BaseException:  # nothing half-started stays: the next ``ready`` starts afresh
             self.close()
             raise
-        self.start_seconds = time.monotonic() - started
 
-    def start_zygote(self) -> None:
+    def launched(self) -> bool:
+        return self.sandbox is not None or self.process is not None or self.run_judge_pidfd >= 0
+
+    def launch_zygote(self) -> None:
         if self.sandboxed:
             self.sandbox = JudgeSandbox(self.limits, self.env, self.given_files, self.modules)
-            self.sandbox.start()
+            self.sandbox.launch()
             self.socket_path, self.workdir = self.sandbox.runtime / "judge", self.sandbox.workdir
             self.given = {path.name for path in self.sandbox.given.iterdir()}
         else:
@@ -128,14 +148,74 @@ class Judge:
             argv = judge_argv(PACKAGE, given, self.socket_path, self.modules)
             self.process = subprocess.Popen(argv, cwd=self.scratch, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                             env={**os.environ, **self.env}, preexec_fn=die_with_parent)
-            line = self.process.stdout.readline()
-            if not line:
+
+    def wait_zygote(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.wait_ready()
+        elif self.process is not None:
+            if not self.process.stdout.readline():
                 raise JudgeFailed(f"the judge did not start (exit code {self.process.wait()})")
+        else:
+            self.wait_run_judge()
 
     def ready(self) -> None:
-        """Start the zygote unless it runs."""
-        if self.sandbox is None and self.process is None:
-            self.start()
+        """Start the zygote unless it runs, and wait until it listens."""
+        if not self.launched():
+            self.launch()
+        if not self.up:
+            try:
+                self.wait_zygote()
+            except BaseException:
+                self.close()
+                raise
+            self.up = True
+            self.start_seconds = time.monotonic() - self.launched_at
+
+    def shared_with_workers(self) -> dict:
+        """What a grading worker needs to use this judge, launched: its zygote forks each worker's
+        judges as it forks one worker's, and each worker shares files with them in a working
+        folder of its own (``adopt``)."""
+        scratch = self.sandbox.scratch if self.sandbox is not None else self.scratch
+        return {"socket": str(self.socket_path), "scratch": str(scratch),
+                "given": str(self.sandbox.given if self.sandbox is not None else scratch / "given"),
+                "uid": self.sandbox.uid if self.sandbox is not None else None,
+                "pid": (self.sandbox.zygote if self.sandbox is not None else self.process).pid}
+
+    def adopt(self, run_judge: dict) -> None:
+        """Use the grading run's judge (``shared_with_workers``) while it lives; if it ends, start one's own."""
+        self.close()
+        self.run_judge = run_judge
+
+    def use_run_judge(self) -> None:
+        shared = self.run_judge
+        try:
+            self.run_judge_pidfd = os.pidfd_open(shared["pid"])
+        except ProcessLookupError:
+            self.run_judge = None  # it has ended: one's own
+            self.launch_zygote()
+            return
+        self.socket_path, given = Path(shared["socket"]), Path(shared["given"])
+        self.workdir = Path(tempfile.mkdtemp(prefix="work-", dir=shared["scratch"]))  # the worker's own
+        self.given = {path.name for path in given.iterdir()}
+        for name in self.given:
+            shutil.copy(given / name, self.workdir / name)
+            os.chmod(self.workdir / name, 0o444)
+        if shared["uid"] is not None and os.geteuid() == 0:
+            os.chown(self.workdir, shared["uid"], shared["uid"])  # the judges write there (a test's files)
+
+    def wait_run_judge(self) -> None:
+        """Wait until the grading run's judge listens (it marks it with a file beside its socket)."""
+        deadline = time.monotonic() + 600
+        while not Path(f"{self.socket_path}.ready").exists():
+            if select.select([self.run_judge_pidfd], [], [], 0.05)[0] or time.monotonic() > deadline:
+                self.close()  # it has ended (readable pidfd): this process's own, from now on
+                self.launch()
+                self.wait_zygote()
+                return
+        if self.run_judge["uid"] is not None:  # sandboxed: its PID namespace, to find a judge's pid here
+            pid = self.run_judge["pid"]
+            init = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+            self.run_judge_namespace = os.readlink(f"/proc/{init}/ns/pid")
 
     def open(self, deadline: float) -> JudgeSession:
         """A fresh judge for one notebook (the zygote started again if it has gone)."""
@@ -143,9 +223,9 @@ class Judge:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             connection.connect(str(self.socket_path))
-        except OSError:  # the zygote died (killed, out of memory): a new one, once
+        except OSError:  # the zygote died (killed, out of memory): a new one, once, of this process's own
             self.close()
-            self.start()
+            self.ready()
             connection.connect(str(self.socket_path))
         session = JudgeSession(self, connection)
         ready, _ = session.receive(deadline)
@@ -154,8 +234,9 @@ class Judge:
 
     def outer_pids(self, pid: int) -> list[int]:
         """The judge whose pid (as its sandbox sees it) is ``pid``, as pids here."""
-        if self.sandbox is not None and self.sandbox.namespace:
-            return [outer for outer, inner in namespace_members(self.sandbox.namespace).items() if inner == pid]
+        namespace = self.sandbox.namespace if self.sandbox is not None else self.run_judge_namespace
+        if namespace:
+            return [outer for outer, inner in namespace_members(namespace).items() if inner == pid]
         return [pid]
 
     def kill(self, pid: int) -> None:
@@ -165,6 +246,12 @@ class Judge:
                 os.kill(outer, signal.SIGKILL)
 
     def close(self) -> None:
+        """Stop this process's zygote; leave the grading run's, and use it no more."""
+        self.up = False
+        if self.run_judge_pidfd >= 0:
+            os.close(self.run_judge_pidfd)
+            self.run_judge_pidfd = -1
+        self.run_judge, self.run_judge_namespace = None, ""
         if self.sandbox is not None:
             self.sandbox.close()
             self.sandbox = None

@@ -219,6 +219,7 @@ def serve(path: str, modules: list[str], given: str = "") -> None:
     server.bind(path)
     server.listen()
     print(json.dumps({"ready": os.getpid()}), flush=True)
+    open(path + ".ready", "w").close()  # for grading workers sharing this zygote: they cannot read its output
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
     allowed = frozenset(modules)
