@@ -8,6 +8,8 @@ time and in core-seconds (the CPU of every process on the machine, sandboxes inc
     plain Python scripts (the overhead ratio);
 (b) parallel against serial throughput, and against plain `nbgrader autograde` grading the
     same class with nbgrader's own settings, in a course of its own, in the same run;
+    the plain scripts and the parallel run are each measured before and after what they are
+    compared with, and their mean is compared: a steady drift of the machine's speed cancels out;
 (c) where a serial student's time and CPU go: starting the sandbox (once per student: as root,
     a fork of the worker's template, which imported the libraries once), kernel starts and
     nbgrader's steps, the given code (setup cells, data, plots), the student's code, the tests
@@ -111,6 +113,14 @@ class Measured:
     def __exit__(self, *exc) -> None:
         self.seconds = time.perf_counter() - self.started
         self.cpu = busy_core_seconds() - self.cpu_started
+
+    @classmethod
+    def bracketing(cls, before: Measured, after: Measured) -> Measured:
+        """The mean of a step measured before and after the one it is compared with: this machine's
+        speed drifts within a run, and a steady drift cancels out of the mean."""
+        mean = cls()
+        mean.seconds, mean.cpu = (before.seconds + after.seconds) / 2, (before.cpu + after.cpu) / 2
+        return mean
 
 
 def plain_scripts() -> Measured:
@@ -374,7 +384,7 @@ def run(copies: int, workers: int) -> None:
         grade.grade_class(course, workers=1, force=True, console=None)  # warm up: gradebook, caches
         print(f"Benchmark: {copies} copies of the reference solution, {os.cpu_count()} cores\n")
 
-        scripts = plain_scripts()
+        scripts_before = plain_scripts()
 
         assignment = course.assignment(ASSIGNMENT)  # the workshop's lesson, whose demo student is copied
         judging.JudgeTests.measure_cpu = True  # the CPU of each cell, for the breakdown (this process only)
@@ -396,16 +406,21 @@ def run(copies: int, workers: int) -> None:
         serial = time.perf_counter() - serial_started
         serial_cpu = busy_core_seconds() - serial_cpu_started
         per_student = serial / copies
+        scripts_after = plain_scripts()
+        scripts = Measured.bracketing(scripts_before, scripts_after)
 
         # a student in the middle of the class: its sandbox was started ahead, and it starts the next one's
         result, executing, saving = parts[len(parts) // 2]
         student_sandbox, template = sandbox_start(assignment)
         spent = breakdown(course, result, executing.cpu, student_sandbox)  # now: the parallel run below writes autograded/ again
 
-        with Measured() as parallel_run, timed(grade, "grade_in_pool") as grading_part:
+        with Measured() as parallel_before, timed(grade, "grade_in_pool") as grading_part:
             grade.grade_class(course, workers=workers, force=True)
-        parallel = parallel_run.seconds
         nbgrader_run = plain_nbgrader(copies)
+        with Measured() as parallel_after:
+            grade.grade_class(course, workers=workers, force=True)
+        parallel_run = Measured.bracketing(parallel_before, parallel_after)
+        parallel = parallel_run.seconds
 
         shard_seconds, merge_seconds, shard_sizes, merge_class_seconds, large = sharded(copies, workers)
         try:
@@ -430,12 +445,14 @@ def run(copies: int, workers: int) -> None:
         same = table[grade.BY_TEST_COLUMNS].equals(full_table[grade.BY_TEST_COLUMNS])
 
         print(f"(a) grading one student, serially:      {per_student:6.1f} s, {serial_cpu / copies:6.1f} core-s")
-        print(f"    the same notebooks as plain scripts: {scripts.seconds:6.1f} s, {scripts.cpu:6.1f} core-s")
+        print(f"    the same notebooks as plain scripts: {scripts.seconds:6.1f} s, {scripts.cpu:6.1f} core-s "
+              f"(the mean of {scripts_before.seconds:.1f} s before and {scripts_after.seconds:.1f} s after the serial run)")
         print(f"    overhead ratio:                      {per_student / scripts.seconds:6.2f} (wall), "
               f"{serial_cpu / copies / scripts.cpu:.2f} (CPU)")
         print(f"(b) {copies} students, serially:            {serial:6.1f} s ({copies / serial * 60:.1f} students/min)")
         print(f"    {copies} students, {workers} workers:          {parallel:6.1f} s ({copies / parallel * 60:.1f} "
-              f"students/min), {parallel_run.cpu / copies:.1f} core-s a student")
+              f"students/min), {parallel_run.cpu / copies:.1f} core-s a student (the mean of "
+              f"{parallel_before.seconds:.1f} s before and {parallel_after.seconds:.1f} s after plain nbgrader's run)")
         print(f"    parallel speed-up:                   {serial / parallel:6.2f}")
         print(f"    plain nbgrader autograde, same class: {nbgrader_run.seconds:6.1f} s "
               f"({nbgrader_run.seconds / copies:.1f} s a student), {nbgrader_run.cpu / copies:.1f} core-s a student")
