@@ -78,7 +78,7 @@ bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, wher
 	$(BIN)/python -m penguin_course bench $(if $(COPIES),--copies $(COPIES))
 
 test: sandbox browser postgres  ## run every course test (the slow ones run notebooks, nbgrader and a browser: minutes)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --durations=40
 
 test-fast: $(INSTALLED)  ## run the fast course tests only (seconds)
 	$(BIN)/python -m pytest -m "not slow"
