@@ -20,6 +20,7 @@ from penguin_course.course.paths import ROOT
 from penguin_course.grading import grade
 from penguin_course.grading.replay import REPLAYED
 from penguin_course.isolation.kept_answers import KEPT_ANSWERS
+from penguin_course.outputs.feedback import PAGE_DIGESTS
 from penguin_course.outputs.refresh import refresh
 from penguin_course.preparing import release
 
@@ -222,3 +223,42 @@ def test_a_notebook_whose_tests_did_not_change_keeps_its_graded_copy_its_page_an
     assert "Say more." in (assignment.feedback("ada") / NB2.replace(".ipynb", ".html")).read_text()
     grade.grade_class(regraded, workers=2, time_limit=60, force=True)
     assert outputs(replayed) == outputs(regraded)
+
+
+def test_each_student_s_pages_are_written_as_their_result_is_saved_and_the_refresh_keeps_them(tmp_path, monkeypatch):
+    """The class's pages are not all written on one core after the last student: when the last
+    result is saved the others' pages are there, as the refresh that ends the run writes them (it
+    keeps them), in a first grading and in one judged again from kept answers."""
+    course_root = tmp_path / "course"
+    written_when_saved = []  # at each result saved: the pages there, and when each was written
+    original = grade.record
+
+    def pages():
+        return {str(path.relative_to(course_root / "feedback")): path.stat().st_mtime_ns
+                for path in (course_root / "feedback").glob(f"*/{TINY}/*.html")}
+
+    def record(assignment, result, *args):
+        written_when_saved.append(pages())
+        return original(assignment, result, *args)
+
+    monkeypatch.setattr(grade, "record", record)
+    course = tiny_course(course_root)
+    graded = pages()
+    before_last = written_when_saved[-1]
+    assert len(written_when_saved) == len(WRONG)
+    assert len({page.split("/")[0] for page in before_last}) == len(WRONG) - 1 and len(before_last) == 2 * (len(WRONG) - 1)
+    assert {page: graded[page] for page in before_last} == before_last, "the refresh wrote them again"
+
+    contents = {page: normalized((course.feedback / page).read_text()) for page in graded}
+    (course.root / PAGE_DIGESTS).unlink()
+    refresh(course)  # every page written again, by the refresh alone
+    assert {page: normalized((course.feedback / page).read_text()) for page in graded} == contents
+
+    graded, written_when_saved[:] = pages(), []
+    write_tests(course.root, **CHANGES["a changed threshold"])
+    grade.grade_class(course, workers=2, time_limit=60)
+    assert {run["replay"] for run in runs(course).values()} == {REPLAYED}
+    changed = {page for page, written in written_when_saved[-1].items()
+               if written != graded[page] and page.endswith(NB.replace(".ipynb", ".html"))}
+    assert len(changed) == len(WRONG) - 1
+    assert {page: pages()[page] for page in changed} == {page: written_when_saved[-1][page] for page in changed}

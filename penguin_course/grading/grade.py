@@ -36,7 +36,8 @@ from penguin_course.grading.autograde import GradingRun, adopt_grading_run, reco
 from penguin_course.grading.replay import REPLAYED, grade_or_replay
 from penguin_course.isolation import sandbox
 from penguin_course.outputs import deadlines
-from penguin_course.outputs.refresh import BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh  # noqa: F401
+from penguin_course.outputs.refresh import (BY_TEST_COLUMNS, NothingToRefresh, course_cells, refresh,  # noqa: F401
+                                            write_pages_of_graded)
 from penguin_course.preparing import demo as demo_module, release
 from penguin_course.setup import system
 
@@ -149,10 +150,11 @@ def workers_worth_starting(workers: int, in_full: int, replays: int) -> int:
 
 
 def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells, progress, task,
-                  replays=frozenset(), pool: ProcessPoolExecutor | None = None) -> tuple[dict[str, str], list[str]]:
+                  replays=frozenset(), pool: ProcessPoolExecutor | None = None,
+                  pages: bool = True) -> tuple[dict[str, str], list[str]]:
     """Grade ``pending`` in worker processes (``pool``'s, or a new pool's; those in ``replays`` judged
-    again from their kept answers first), saving each result as it comes; (what failed for whom, the
-    students lost with a worker process that died)."""
+    again from their kept answers first), saving each result as it comes and, with ``pages``, writing
+    its feedback pages; (what failed for whom, the students lost with a worker process that died)."""
     failures, lost = {}, []
     workers = workers or os.cpu_count() or 1
     order = sorted(pending, key=lambda unit: unit not in replays)
@@ -189,6 +191,11 @@ def grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandbox
                 progress.console.print(f"  changed since graded by hand, back in the queue (the earlier score no longer "
                                        f"counts; it is in the comment): {', '.join(waiting)}")
             progress.advance(task)
+            if pages:
+                try:
+                    write_pages_of_graded(assignment, result)
+                except Exception:  # noqa: BLE001  the refresh that ends the run writes them, or says why it cannot
+                    pass
     return failures, lost
 
 
@@ -217,10 +224,13 @@ def check_graphviz(console: Console) -> None:
 def grade_class(course: Course, submitted_dir: Path | None = None, workers: int | None = None,
                 force: bool = False, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
                 console: Console | None = None, only: list[str] | None = None,
-                write_outputs: bool = True, assignment: str | None = None) -> pd.DataFrame | None:
+                write_outputs: bool = True, assignment: str | None = None,
+                pages_as_graded: bool = True) -> pd.DataFrame | None:
     """Grade every student of ``submitted_dir`` (default: submitted/; ``only`` some of them) for
-    every assignment (or the one named ``assignment``), then write every output from the gradebook
-    (unless ``write_outputs`` is False: a shard's job); the grades-by-test table of the whole gradebook.
+    every assignment (or the one named ``assignment``), writing each one's feedback pages as their
+    result is saved (unless ``pages_as_graded`` is False: the caller changes what pages show before
+    they are written), then write every output from the gradebook (unless ``write_outputs`` is
+    False: a shard's job); the grades-by-test table of the whole gradebook.
     Student code runs in a sandbox (``sandbox``) unless ``sandboxed`` is False."""
     submitted_dir = submitted_dir or course.submitted
     console = console or Console(stderr=True)
@@ -267,13 +277,13 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("grading", total=len(pending))
             failures, lost = grade_in_pool(submitted_dir, pending, previous, workers, time_limit, sandboxed, cells,
-                                           progress, task, replays, pool)
+                                           progress, task, replays, pool, pages_as_graded)
             if lost:  # a worker process died (not a sandboxed kernel): once more, in a fresh pool
                 progress.console.print(f"a grading worker died; grading {', '.join(s for _, s in lost)} again")
                 for unit in lost:
                     del failures[unit]
                 again, _ = grade_in_pool(submitted_dir, {unit: pending[unit] for unit in lost}, previous, workers,
-                                         time_limit, sandboxed, cells, progress, task)
+                                         time_limit, sandboxed, cells, progress, task, pages=pages_as_graded)
                 failures.update(again)
         if pool is not None:  # the workers stop their judges while the outputs are written
             pool.shutdown(wait=False)
@@ -335,7 +345,8 @@ def demo(course: Course, console: Console | None = None, **options) -> pd.DataFr
             if (destination / name).is_dir():
                 submitted = due_date + demo_module.SUBMITTED.get(student, demo_module.ON_TIME)
                 (destination / name / "timestamp.txt").write_text(f"{submitted:%Y-%m-%d %H:%M:%S} UTC\n")
-    grade_class(course, only=names, console=console, write_outputs=False, **options)
+    # no page before the due dates below are set: each would be written again
+    grade_class(course, only=names, console=console, write_outputs=False, pages_as_graded=False, **options)
     with course.gradebook() as gradebook:
         for name, due_date in due.items():
             if gradebook.find_assignment(name).duedate is None:

@@ -210,11 +210,11 @@ def due_dates(course: Course) -> dict[str, datetime | None]:
     return dates
 
 
-def settle(course: Course) -> list[str]:
-    """Set every submission's extension from extensions.csv and every notebook's late penalty from
-    the policy, the due dates and the submission times, writing the gradebook only where something
-    changed; notes on extensions that cannot apply yet. ExtensionsError, changing nothing, when
-    extensions.csv has a mistake."""
+def settle(course: Course, student: str | None = None) -> list[str]:
+    """Set every submission's (``student``'s only, if given) extension from extensions.csv and every
+    notebook's late penalty from the policy, the due dates and the submission times, writing the
+    gradebook only where something changed; notes on extensions that cannot apply yet.
+    ExtensionsError, changing nothing, when extensions.csv has a mistake."""
     from nbgrader.api import SubmittedAssignment
 
     if not course.gradebook_exists():
@@ -225,7 +225,10 @@ def settle(course: Course) -> list[str]:
     plugin = late_plugin(course.config)
     with course.gradebook() as gradebook:
         changed = False
-        for submission in gradebook.db.query(SubmittedAssignment):
+        submissions = gradebook.db.query(SubmittedAssignment)
+        if student is not None:
+            submissions = submissions.filter(SubmittedAssignment.student_id == student)
+        for submission in submissions:
             due = dates.get(submission.assignment.name)
             extension = extensions.get((submission.student_id, submission.assignment.name))
             extra = extension.due - due if extension is not None and None not in (extension.due, due) else None

@@ -25,6 +25,7 @@ were, and a refresh that follows hand grading rewrites the pages of the notebook
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import html
 import io
@@ -200,24 +201,26 @@ def pages_made_with() -> str:
     return digest.hexdigest()
 
 
-def gradebook_parts(gradebook: Gradebook, assignment: str) -> dict[tuple[str, str], list]:
+def gradebook_parts(gradebook: Gradebook, assignment: str, student: str | None = None) -> dict[tuple[str, str], list]:
     """What GetGrades, MarkHandGrading and MarkLateness read of each submitted notebook of
-    ``assignment``, by (student, notebook): its score, late penalty, grades and comments, and its
-    submission's time and deadlines. A few queries for the whole class: read notebook by notebook
-    through nbgrader's objects, it is a query per grade (its maximum score is a deferred column)."""
+    ``assignment`` (``student``'s only, if given), by (student, notebook): its score, late penalty,
+    grades and comments, and its submission's time and deadlines. A few queries for the whole class:
+    read notebook by notebook through nbgrader's objects, it is a query per grade (its maximum score
+    is a deferred column)."""
     session = gradebook.db
+    chosen = [Assignment.name == assignment] + ([SubmittedAssignment.student_id == student] if student else [])
     notebooks = (session.query(SubmittedNotebook).join(SubmittedNotebook.assignment).join(SubmittedAssignment.assignment)
-                 .filter(Assignment.name == assignment)
+                 .filter(*chosen)
                  .options(joinedload(SubmittedNotebook.assignment).joinedload(SubmittedAssignment.assignment),
                           joinedload(SubmittedNotebook.notebook)).all())
     grades, comments = {}, {}
     for grade in (session.query(Grade).join(Grade.notebook).join(SubmittedNotebook.assignment)
-                  .join(SubmittedAssignment.assignment).filter(Assignment.name == assignment)
+                  .join(SubmittedAssignment.assignment).filter(*chosen)
                   .options(undefer(Grade.max_score), joinedload(Grade.cell))):
         grades.setdefault(grade.notebook_id, []).append(
             (grade.cell.name, grade.score, grade.max_score, grade.needs_manual_grade))
     for comment in (session.query(Comment).join(Comment.notebook).join(SubmittedNotebook.assignment)
-                    .join(SubmittedAssignment.assignment).filter(Assignment.name == assignment)
+                    .join(SubmittedAssignment.assignment).filter(*chosen)
                     .options(joinedload(Comment.cell))):
         comments.setdefault(comment.notebook_id, []).append((comment.cell.name, comment.comment))
     parts = {}
@@ -239,15 +242,16 @@ def page_content(notebook: Path) -> bytes:
     return json.dumps(content, sort_keys=True).encode()
 
 
-def page_digests(course: Course, assignment: str) -> dict[str, str]:
-    """The digest of what each feedback page of ``assignment`` is made from, by the graded
-    notebook's path (relative to the course): the notebook, the student's other graded files
-    (copied beside the pages), its part of the gradebook, the course's settings and templates."""
+def page_digests(course: Course, assignment: str, student: str | None = None) -> dict[str, str]:
+    """The digest of what each feedback page of ``assignment`` (``student``'s only, if given) is
+    made from, by the graded notebook's path (relative to the course): the notebook, the student's
+    other graded files (copied beside the pages), its part of the gradebook, the course's settings
+    and templates."""
     made_with = pages_made_with() + hashlib.sha256((course.root / "nbgrader_config.py").read_bytes()).hexdigest()
     with course.gradebook() as gradebook:
-        parts = gradebook_parts(gradebook, assignment)
+        parts = gradebook_parts(gradebook, assignment, student)
     digests, ignored = {}, course.ignored()
-    for folder in sorted(course.autograded.glob(f"*/{assignment}")):
+    for folder in sorted(course.autograded.glob(f"{glob.escape(student) if student else '*'}/{assignment}")):
         student = folder.parent.name
         # by content, not time: a page made on another machine (a shard's) has the same inputs
         others = sorted((str(path.relative_to(folder)), hashlib.sha256(path.read_bytes()).hexdigest())
@@ -318,14 +322,15 @@ def adopt_pages(course: Course, digests: dict[str, str]) -> None:
     stamp.write_text(json.dumps({**made_pages(course), **digests}, indent=0, sort_keys=True))
 
 
-def write_pages(course: Course, assignment: str, not_graded: dict[str, list[tuple[str, str, str]]]) -> int:
-    """Every feedback page of ``assignment``: nbgrader's for each graded notebook whose inputs
-    changed since its page was made (``page_digests``), ours for each notebook that could not be
-    graded (``not_graded``: student -> (notebook, status, message)); a page of a notebook that is
-    neither is removed. How many of nbgrader's pages were written."""
+def write_pages(course: Course, assignment: str, not_graded: dict[str, list[tuple[str, str, str]]],
+                student: str | None = None) -> int:
+    """Every feedback page of ``assignment`` (``student``'s only, if given): nbgrader's for each
+    graded notebook whose inputs changed since its page was made (``page_digests``), ours for each
+    notebook that could not be graded (``not_graded``: student -> (notebook, status, message)); a
+    page of a notebook that is neither is removed. How many of nbgrader's pages were written."""
     stamp = course.root / PAGE_DIGESTS
     made = made_pages(course)
-    digests = page_digests(course, assignment)
+    digests = page_digests(course, assignment, student)
     feedback_page = lambda graded: course.root / "feedback" / Path(graded).relative_to("autograded").with_suffix(".html")  # noqa: E731
     stale = [graded for graded, digest in digests.items()
              if made.get(graded) != digest or not feedback_page(graded).is_file()]
@@ -338,7 +343,7 @@ def write_pages(course: Course, assignment: str, not_graded: dict[str, list[tupl
     for student, notebooks in not_graded.items():
         for notebook, status, message in notebooks:
             write_not_graded(course.feedback / student / assignment, notebook, status, message)
-    for folder in course.autograded.glob(f"*/{assignment}"):  # pages of notebooks no longer graded
+    for folder in course.autograded.glob(f"{glob.escape(student) if student else '*'}/{assignment}"):  # pages of notebooks no longer graded
         kept = {Path(name).stem for name, _, _ in not_graded.get(folder.parent.name, [])}
         kept |= {path.stem for path in folder.glob("*.ipynb")}
         for page in (course.feedback / folder.parent.name / assignment).glob("*.html"):

@@ -98,11 +98,21 @@ def notebook_statuses(runs: dict[str, StudentResult]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["assignment", "student_id", "notebook", "status", "message"])
 
 
-def write_feedback(assignment: Assignment, runs: dict[str, StudentResult]) -> int:
-    """The feedback pages of every graded student (``feedback.write_pages``); how many nbgrader wrote."""
+def write_feedback(assignment: Assignment, runs: dict[str, StudentResult], student: str | None = None) -> int:
+    """The feedback pages of every graded student (of ``student`` only, if given: ``runs`` may then
+    hold theirs only) (``feedback.write_pages``); how many nbgrader wrote."""
     not_graded = {result.student: [(notebook.name, notebook.status, notebook.message) for notebook in result.notebooks
                                    if notebook.status in (MISSING, INVALID)] for result in runs.values()}
-    return write_pages(assignment.course, assignment.name, not_graded)
+    return write_pages(assignment.course, assignment.name, not_graded, student)
+
+
+def write_pages_of_graded(assignment: Assignment, result: StudentResult) -> None:
+    """A student's feedback pages, written as soon as their result is in the gradebook, while the
+    rest of the class is graded: the refresh that ends the run then finds them up to date (the same
+    digests), and the class's pages are not all written on one core after the last student. Their
+    late penalty is settled first, as the refresh will settle it."""
+    deadlines.settle(assignment.course, result.student)
+    write_feedback(assignment, {result.student: result}, result.student)
 
 
 def export_grades(course: Course, path: Path) -> None:
