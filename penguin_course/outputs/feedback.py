@@ -36,8 +36,11 @@ import re
 from fnmatch import fnmatch
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import nbformat
 from latex2mathml.converter import convert as latex_to_mathml
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
 from nbgrader.api import (Assignment, Comment, Grade, Gradebook, MissingEntry, SubmittedAssignment,
                           SubmittedNotebook)
@@ -267,6 +270,36 @@ def page_digests(course: Course, assignment: str, student: str | None = None) ->
     return digests
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja templates compiled once per process, by jinja's key (the template's name); jinja
+    itself refuses a compiled template whose source changed since (its checksum)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
+class FeedbackHTMLExporter(HTMLExporter):
+    """nbconvert's HTMLExporter (its configuration applies), whose templates are compiled once per
+    process: nbgrader makes a new exporter for each generate_feedback run, and a student's pages
+    written as their result is saved are a run each; compiling the templates was most of its cost
+    beyond the pages themselves."""
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = COMPILED_TEMPLATES
+        return environment
+
+
 class ChosenFeedback(GenerateFeedback):
     """nbgrader's GenerateFeedback for the chosen graded notebooks only (``chosen``: their paths),
     removing only their old pages, where --force would remove each student's whole folder."""
@@ -297,6 +330,8 @@ def generate_pages(course: Course, assignment: str, chosen: list[Path]) -> None:
     coursedir.root, coursedir.assignment_id = str(course.root.resolve()), assignment
     converter = ChosenFeedback(coursedir=coursedir, config=course.config, log=logger)
     converter.chosen = {path.resolve() for path in chosen}
+    if converter.exporter_class is HTMLExporter:  # nbgrader's, unless nbgrader_config.py chose another
+        converter.exporter_class = FeedbackHTMLExporter
     try:
         converter.start()
     except Exception as error:  # nbgrader logs what went wrong, then raises
