@@ -39,7 +39,7 @@ from traitlets.config import Config
 from penguin_course.isolation import judge as judging
 from penguin_course.course.notebooks import GRADING_ENV, failure_message
 from penguin_course.course.assignments import Assignment
-from penguin_course.isolation.sandbox import Sandbox, SandboxUnavailable, Template, spares
+from penguin_course.isolation.sandbox import DisposableKernelManager, Sandbox, SandboxUnavailable, Template, spares
 from penguin_course.course.records import (ERROR, FAILED, INVALID, MANUAL, MISSING, PASSED, TIMEOUT, CellResult,
                                            NotebookResult, StudentResult)
 from penguin_course.course.submissions import find_notebooks, read_notebook
@@ -156,6 +156,7 @@ def execute(notebook, resources: dict, config: Config, deadline: float, helpers:
     # files the student's code writes later, the tests use the assignment's own.
     executor.extra_arguments = [*executor.extra_arguments, "--IPKernelApp.log_level=ERROR",
                                 *(f"--IPKernelApp.exec_lines=import {module}" for module in helpers)]
+    executor.kernel_manager_class = DisposableKernelManager
     if sandbox is not None:
         executor.kernel_manager_class = sandbox.kernel_manager_class()
         executor.sandbox = sandbox

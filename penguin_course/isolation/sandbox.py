@@ -37,6 +37,7 @@ from pathlib import Path
 from queue import Empty
 
 from jupyter_client import AsyncKernelClient, AsyncKernelManager
+from traitlets import Float
 
 from penguin_course.isolation import warm_kernel
 
@@ -259,6 +260,24 @@ class PromptKernelClient(AsyncKernelClient):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
+class DisposableKernelManager(AsyncKernelManager):
+    """A kernel manager for kernels that run one notebook and are thrown away."""
+
+    # jupyter_client interrupts a kernel before asking it to shut down. An idle kernel has no
+    # use for it, and one that has just replied may not yet ignore SIGINT again: it then logs
+    # "KeyboardInterrupt caught in kernel" on the grader's terminal. A kernel still busy (its
+    # cell ran past the time limit) is killed once it has not ended within shutdown_wait_time.
+    shutdown_wait_time = Float(2.0)
+
+    async def _async_interrupt_kernel(self):
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
+
+    async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
+        # a kernel ends within milliseconds of its shutdown reply: looked for every 10 ms, not 100
+        await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
 
 
 class Sandbox:
@@ -492,11 +511,11 @@ class Sandbox:
         """Kill the zygote, and wait until it is gone (the sandbox is then no use)."""
         kill_bwrap(self.zygote)
 
-    def kernel_manager_class(self) -> type[AsyncKernelManager]:
+    def kernel_manager_class(self) -> type[DisposableKernelManager]:
         """A kernel manager class whose kernels the zygote forks (nbclient wants a class)."""
         sandbox = self
 
-        class SandboxedKernelManager(AsyncKernelManager):
+        class SandboxedKernelManager(DisposableKernelManager):
             def __init__(self, **kwargs):
                 name = f"kernel-{sandbox.notebooks}"
                 super().__init__(transport="ipc", ip=str(sandbox.runtime / name),
@@ -506,10 +525,6 @@ class Sandbox:
             def write_connection_file(self, **kwargs):
                 super().write_connection_file(**kwargs)
                 sandbox.give(Path(self.connection_file))  # written private to the grader's user
-
-            async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
-                # a kernel ends within milliseconds of its shutdown reply: looked for every 10 ms, not 100
-                await super()._async_finish_shutdown(waittime, min(pollinterval, 0.01), restart)
 
             async def _async_launch_kernel(self, kernel_cmd, **kw):
                 await super()._async_launch_kernel(kernel_cmd, **kw)
