@@ -49,7 +49,7 @@ def digest(line: str) -> str:
 # and every string it can reach is collected. Only digests of the test lines are in the kernel.
 COLLECT = r'''
 import gc, linecache, sys
-_seen = set()
+_seen, _files, _codes = set(), set(), set()
 
 def _strings(value):
     if isinstance(value, str):
@@ -58,7 +58,12 @@ def _strings(value):
 
 def _tracer(frame, event, arg):
     code = frame.f_code
-    _seen.update(line.strip() for line in linecache.getlines(code.co_filename))
+    if code in _codes:  # each code object (a test cell run here would be a new one) read once
+        return None
+    _codes.add(code)
+    if code.co_filename not in _files:
+        _files.add(code.co_filename)
+        _seen.update(line.strip() for line in linecache.getlines(code.co_filename))
     for constant in code.co_consts:
         _strings(constant)
     return None
