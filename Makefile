@@ -78,9 +78,9 @@ bench: $(INSTALLED)  ## measure grading speed: overhead, parallel speed-up, wher
 	$(BIN)/python -m penguin_course bench $(if $(COPIES),--copies $(COPIES))
 
 test: sandbox browser postgres  ## run every course test (the slow ones run notebooks, nbgrader and a browser: minutes)
-	$(BIN)/python -m pytest -n 2 --durations=40
+	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=40
 
-test-fast: $(INSTALLED)  ## run the fast course tests only (seconds)
+test-fast: $(INSTALLED)  ## run the fast course tests only (a few minutes)
 	$(BIN)/python -m pytest -m "not slow"
 
 check: $(INSTALLED)  ## check that this machine is set up for the workshop

@@ -29,17 +29,28 @@ def test_demo_submissions_are_built_from_the_current_release(tmp_path):
                 f"{path.name} of {student} is stale: run `make demo-submissions`"
 
 
-@pytest.mark.slow
-def test_demo_grades_each_student_as_expected(course_copy):
-    shutil.copytree(ROOT / "demo", course_copy / "demo")
-    shutil.copy2(ROOT / "extensions.csv", course_copy)
+@pytest.fixture(scope="module")
+def graded_demo(tmp_path_factory):
+    """A course with the demo class graded by `make demo` on 2 workers, an extension granted, and
+    the files beside one student's notebooks tampered with: the course's root and the
+    grades-by-test table. Every test here reads the one grading (minutes)."""
+    root = tmp_path_factory.mktemp("demo-course")
+    shutil.copytree(ROOT / "source", root / "source")
+    shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(ROOT / "demo", root / "demo")
+    shutil.copy2(ROOT / "extensions.csv", root)
     # A student who edits the files beside the notebooks gains nothing: the dataset and
     # the test helpers are put back from source/ before grading.
-    tampered = course_copy / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT
+    tampered = root / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT
     (tampered / "penguins.csv").write_text("species\nAdelie\n")
     (tampered / "penguin_checks.py").write_text("def __getattr__(name):\n    return lambda *args, **kwargs: None\n")
-    course = Course(course_copy)
-    by_test = grade.demo(course)
+    return root, grade.demo(Course(root), workers=2)
+
+
+@pytest.mark.slow
+def test_demo_grades_each_student_as_expected(graded_demo):
+    root, by_test = graded_demo
+    course = Course(root)
 
     table = grade.scores(course)  # from the gradebook
     auto = table[table["autograded"]]
@@ -58,7 +69,7 @@ def test_demo_grades_each_student_as_expected(course_copy):
         demo.COMPLETE: 3, demo.PARTLY_WRONG_STUDENT: 3, demo.UNTOUCHED: 0}
 
     # grades-by-test.csv and grades.csv say the same as the gradebook
-    written = pd.read_csv(course_copy / "grades-by-test.csv")
+    written = pd.read_csv(root / "grades-by-test.csv")
     assert list(written.columns) == grade.BY_TEST_COLUMNS
     assert written.equals(by_test.reset_index(drop=True))
     merged = written.merge(table, left_on=["student_id", "notebook", "grade_id"],
@@ -67,7 +78,7 @@ def test_demo_grades_each_student_as_expected(course_copy):
     assert (merged["score_x"] == merged["score_y"].fillna(0)).all()
     complete = written[written["student_id"] == demo.COMPLETE]
     assert set(complete["status"]) == {"passed", "needs manual grading"}
-    grades = pd.read_csv(course_copy / "grades.csv").set_index("student_id")
+    grades = pd.read_csv(root / "grades.csv").set_index("student_id")
     assert grades["raw_score"].to_dict() == {demo.COMPLETE: 51, demo.PARTLY_WRONG_STUDENT: 43, demo.UNTOUCHED: 0}
 
     # demo-partly-wrong is a day and two hours late: two days of 10% each; demo-complete is later
@@ -79,10 +90,10 @@ def test_demo_grades_each_student_as_expected(course_copy):
         demo.COMPLETE: 0, demo.PARTLY_WRONG_STUDENT: 26 * 3600, demo.UNTOUCHED: 0}
     per_notebook = written.groupby(["student_id", "notebook"])["penalty"].first().groupby("student_id").sum()
     assert per_notebook.to_dict() == pytest.approx({demo.COMPLETE: 0, demo.PARTLY_WRONG_STUDENT: 8.6, demo.UNTOUCHED: 0})
-    lateness = pd.read_csv(course_copy / "exports" / "lateness.csv").set_index("student_id")
+    lateness = pd.read_csv(root / "exports" / "lateness.csv").set_index("student_id")
     assert lateness.loc[demo.COMPLETE, "extended"] and lateness.loc[demo.COMPLETE, "late_by_seconds"] == 0
     assert lateness.loc[demo.PARTLY_WRONG_STUDENT, "late_by"] == "1 day 2 hours"
-    assert formgrader_submissions(course_copy) == 3, "formgrader counts the demo class's submissions"
+    assert formgrader_submissions(root) == 3, "formgrader counts the demo class's submissions"
 
 
 def formgrader_submissions(root):
@@ -98,11 +109,36 @@ def formgrader_submissions(root):
 
 
 @pytest.mark.slow
-def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
-    shutil.copytree(ROOT / "demo", course_copy / "demo")
-    course = Course(course_copy)
-    parallel = grade.demo(course, workers=2)
-    graded_notebook = course_copy / "autograded" / demo.COMPLETE / ASSIGNMENT / NOTEBOOKS[0]
+def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(graded_demo):
+    root, _ = graded_demo
+    secrets = hidden_test_lines()
+    for student in demo.STUDENTS:
+        pages = sorted((root / "feedback" / student / ASSIGNMENT).glob("*.html"))
+        assert [page.stem for page in pages] == [Path(name).stem for name in NOTEBOOKS]
+        for page in pages:
+            text = html.unescape(page.read_text())
+            leaks = [line for line in secrets if line in text]
+            assert not leaks, f"{page} shows hidden test source: {leaks[:3]}"
+    partly_wrong = html.unescape((root / "feedback" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT /
+                                  "3-test-performance.html").read_text())
+    assert "AssertionError: confusion_df.loc[" in partly_wrong  # the failed check, by its message
+    complete = (root / "feedback" / "demo-complete" / ASSIGNMENT / "3-test-performance.html").read_text()
+    assert complete.count("data:image/png;base64") >= 2, "the student's plots (training curve, confusion matrix)"
+    report = (root / "report.html").read_text()
+    assert report.count("<img") == 3 and "Every notebook of every submission was graded" in report
+    assert "Tests to look at" in report and "Similar answers" in report
+    assert "<h3>Deadlines</h3><p>1 submission of 3 late; 1 student with an extension" in report
+    due = f"{demo.DUE:%Y-%m-%d %H:%M:%S} UTC"
+    assert (f"before your deadline (2026-12-16 17:00:00 UTC, with the extension you were given; the assignment's "
+            f"was {due})") in html.unescape(complete)
+    assert f"1 day 2 hours after the deadline ({due})</strong>: the late penalty takes" in partly_wrong
+
+
+@pytest.mark.slow
+def test_grading_again_gives_the_same_table_serial_or_parallel(graded_demo):
+    root, parallel = graded_demo
+    course = Course(root)
+    graded_notebook = root / "autograded" / demo.COMPLETE / ASSIGNMENT / NOTEBOOKS[0]
     graded_at = graded_notebook.stat().st_mtime_ns
 
     unchanged = grade.demo(course)
@@ -112,31 +148,3 @@ def test_grading_again_gives_the_same_table_serial_or_parallel(course_copy):
     serial = grade.demo(course, workers=1, force=True)
     assert serial.equals(parallel)
     assert graded_notebook.stat().st_mtime_ns != graded_at, "force grades everyone again"
-
-
-@pytest.mark.slow
-def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(course_copy):
-    shutil.copytree(ROOT / "demo", course_copy / "demo")
-    shutil.copy2(ROOT / "extensions.csv", course_copy)
-    grade.demo(Course(course_copy))
-    secrets = hidden_test_lines()
-    for student in demo.STUDENTS:
-        pages = sorted((course_copy / "feedback" / student / ASSIGNMENT).glob("*.html"))
-        assert [page.stem for page in pages] == [Path(name).stem for name in NOTEBOOKS]
-        for page in pages:
-            text = html.unescape(page.read_text())
-            leaks = [line for line in secrets if line in text]
-            assert not leaks, f"{page} shows hidden test source: {leaks[:3]}"
-    partly_wrong = html.unescape((course_copy / "feedback" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT /
-                                  "3-test-performance.html").read_text())
-    assert "AssertionError: confusion_df.loc[" in partly_wrong  # the failed check, by its message
-    complete = (course_copy / "feedback" / "demo-complete" / ASSIGNMENT / "3-test-performance.html").read_text()
-    assert complete.count("data:image/png;base64") >= 2, "the student's plots (training curve, confusion matrix)"
-    report = (course_copy / "report.html").read_text()
-    assert report.count("<img") == 3 and "Every notebook of every submission was graded" in report
-    assert "Tests to look at" in report and "Similar answers" in report
-    assert "<h3>Deadlines</h3><p>1 submission of 3 late; 1 student with an extension" in report
-    due = f"{demo.DUE:%Y-%m-%d %H:%M:%S} UTC"
-    assert (f"before your deadline (2026-12-16 17:00:00 UTC, with the extension you were given; the assignment's "
-            f"was {due})") in html.unescape(complete)
-    assert f"1 day 2 hours after the deadline ({due})</strong>: the late penalty takes" in partly_wrong
