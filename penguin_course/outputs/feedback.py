@@ -42,16 +42,17 @@ import nbformat
 from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
-from nbgrader.api import (Assignment, Comment, Grade, Gradebook, MissingEntry, SubmittedAssignment,
+from nbgrader.api import (Assignment, Comment, Grade, MissingEntry, SubmittedAssignment,
                           SubmittedNotebook)
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import is_grade, is_solution
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import joinedload, load_only
 from traitlets import Bool
 
 from penguin_course.course.directory import Course
+from penguin_course.course.gradebook import Gradebook
 from penguin_course.outputs import deadlines
 from penguin_course.course.nbgrader_cli import NbgraderError
 
@@ -204,35 +205,55 @@ def pages_made_with() -> str:
     return digest.hexdigest()
 
 
-def gradebook_parts(gradebook: Gradebook, assignment: str, student: str | None = None) -> dict[tuple[str, str], list]:
-    """What GetGrades, MarkHandGrading and MarkLateness read of each submitted notebook of
-    ``assignment`` (``student``'s only, if given), by (student, notebook): its score, late penalty,
-    grades and comments, and its submission's time and deadlines. A few queries for the whole class:
-    read notebook by notebook through nbgrader's objects, it is a query per grade (its maximum score
-    is a deferred column)."""
+def submitted_notebooks(gradebook: Gradebook, assignment: str, student: str | None = None) -> list:
+    """Every submitted notebook of ``assignment`` (``student``'s only, if given), with its
+    submission, that submission's assignment and its master notebook, and as ``.loaded_grades``
+    and ``.loaded_comments`` its grades (maximum scores included) and comments with their cells:
+    three queries for the whole class. Read notebook by notebook through nbgrader's objects, it is
+    a query per grade (a grade's maximum score is a deferred column, its name its cell's)."""
     session = gradebook.db
     chosen = [Assignment.name == assignment] + ([SubmittedAssignment.student_id == student] if student else [])
+    # only the columns read here: nbgrader's objects also load sums and flags that SQLite works out
+    # per row (a submission's maximum task score, a grade's cell type and failed tests), and
+    # leave a notebook's score and maximum score to a query each
     notebooks = (session.query(SubmittedNotebook).join(SubmittedNotebook.assignment).join(SubmittedAssignment.assignment)
                  .filter(*chosen)
-                 .options(joinedload(SubmittedNotebook.assignment).joinedload(SubmittedAssignment.assignment),
+                 .options(load_only(SubmittedNotebook.id, SubmittedNotebook.late_submission_penalty,
+                                    SubmittedNotebook.score, SubmittedNotebook.max_score),
+                          joinedload(SubmittedNotebook.assignment)
+                          .load_only(SubmittedAssignment.student_id, SubmittedAssignment.timestamp,
+                                     SubmittedAssignment.extension)
+                          .joinedload(SubmittedAssignment.assignment),
                           joinedload(SubmittedNotebook.notebook)).all())
     grades, comments = {}, {}
     for grade in (session.query(Grade).join(Grade.notebook).join(SubmittedNotebook.assignment)
                   .join(SubmittedAssignment.assignment).filter(*chosen)
-                  .options(undefer(Grade.max_score), joinedload(Grade.cell))):
-        grades.setdefault(grade.notebook_id, []).append(
-            (grade.cell.name, grade.score, grade.max_score, grade.needs_manual_grade))
+                  .options(load_only(Grade.notebook_id, Grade.manual_score, Grade.needs_manual_grade, Grade.score,
+                                     Grade.max_score),
+                           joinedload(Grade.cell))):
+        grades.setdefault(grade.notebook_id, []).append(grade)
     for comment in (session.query(Comment).join(Comment.notebook).join(SubmittedNotebook.assignment)
                     .join(SubmittedAssignment.assignment).filter(*chosen)
                     .options(joinedload(Comment.cell))):
-        comments.setdefault(comment.notebook_id, []).append((comment.cell.name, comment.comment))
-    parts = {}
+        comments.setdefault(comment.notebook_id, []).append(comment)
     for notebook in notebooks:
+        notebook.loaded_grades, notebook.loaded_comments = grades.get(notebook.id, []), comments.get(notebook.id, [])
+    return notebooks
+
+
+def gradebook_parts(gradebook: Gradebook, assignment: str, student: str | None = None) -> dict[tuple[str, str], list]:
+    """What GetGrades, MarkHandGrading and MarkLateness read of each submitted notebook of
+    ``assignment`` (``student``'s only, if given), by (student, notebook): its score, late penalty,
+    grades and comments, and its submission's time and deadlines."""
+    parts = {}
+    for notebook in submitted_notebooks(gradebook, assignment, student):
         submission = notebook.assignment
         parts[(submission.student_id, notebook.notebook.name)] = [
             notebook.score, notebook.max_score, notebook.late_submission_penalty, submission.timestamp,
             submission.assignment.duedate, submission.extension,
-            sorted(grades.get(notebook.id, [])), sorted(comments.get(notebook.id, []))]
+            sorted((grade.cell.name, grade.score, grade.max_score, grade.needs_manual_grade)
+                   for grade in notebook.loaded_grades),
+            sorted((comment.cell.name, comment.comment) for comment in notebook.loaded_comments)]
     return parts
 
 

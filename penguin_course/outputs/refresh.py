@@ -25,7 +25,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from nbgrader.api import MissingEntry
+from nbgrader import api
+from sqlalchemy.orm import joinedload, load_only
 
 from penguin_course.course import uptodate
 from penguin_course.course.assignments import Assignment
@@ -34,7 +35,7 @@ from penguin_course.course.notebooks import graded_cells
 from penguin_course.course.records import FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult
 from penguin_course.outputs import deadlines
 from penguin_course.outputs import report, similarity
-from penguin_course.outputs.feedback import write_pages
+from penguin_course.outputs.feedback import submitted_notebooks, write_pages
 
 BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status",
                    "late_by_seconds", "penalty"]
@@ -67,18 +68,22 @@ def by_test(assignment: Assignment, runs: dict[str, StudentResult]) -> list[tupl
     cells = course_cells(assignment)
     rows = []
     with assignment.course.gradebook() as gradebook:
-        try:
-            submissions = gradebook.find_assignment(assignment.name).submissions
-        except MissingEntry:
-            submissions = []
+        notebooks = {}
+        for notebook in submitted_notebooks(gradebook, assignment.name):
+            notebooks.setdefault(notebook.assignment.student_id, []).append(notebook)
+        submissions = (gradebook.db.query(api.SubmittedAssignment).join(api.SubmittedAssignment.assignment)
+                       .filter(api.Assignment.name == assignment.name)
+                       .options(load_only(api.SubmittedAssignment.student_id, api.SubmittedAssignment.timestamp,
+                                          api.SubmittedAssignment.extension),
+                                joinedload(api.SubmittedAssignment.assignment)))
         for submission in sorted(submissions, key=lambda submission: submission.student_id):
             student = submission.student_id
             run = runs.get(student)
             run_statuses = {(n.name, c.grade_id): c.status for n in run.notebooks for c in n.cells} if run else {}
-            grades = {(f"{notebook.name}.ipynb", grade.name): grade
-                      for notebook in submission.notebooks for grade in notebook.grades}
-            penalties = {f"{notebook.name}.ipynb": float(notebook.late_submission_penalty or 0.0)
-                         for notebook in submission.notebooks}
+            grades = {(f"{notebook.notebook.name}.ipynb", grade.cell.name): grade
+                      for notebook in notebooks.get(student, []) for grade in notebook.loaded_grades}
+            penalties = {f"{notebook.notebook.name}.ipynb": float(notebook.late_submission_penalty or 0.0)
+                         for notebook in notebooks.get(student, [])}
             late = float(submission.total_seconds_late)
             for name, cell, points, _ in cells:
                 grade = grades.get((name, cell))
