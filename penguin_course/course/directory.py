@@ -93,8 +93,9 @@ class Course:
         return not self.db_url.startswith(SQLITE) or Path(self.db_url[len(SQLITE):]).exists()
 
     def gradebook(self) -> Gradebook:
-        """nbgrader's gradebook, to be used as a context manager (it closes its connection on exit)."""
-        from nbgrader.api import Gradebook
+        """nbgrader's gradebook, to be used as a context manager (it closes its connection on exit),
+        on one engine per process (``course.gradebook``: its compiled SQL is kept between openings)."""
+        from penguin_course.course.gradebook import Gradebook
 
         return Gradebook(self.db_url)
 
