@@ -16,10 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from nbgrader import api
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -33,11 +34,29 @@ NOTEBOOK_INDEXES = {"penguin_course_grade_notebook": "grade", "penguin_course_co
 
 
 def engine_for(db_url: str) -> Engine:
-    """This process's engine for the database at ``db_url``."""
-    key = (os.getpid(), db_url)
+    """This process's engine for the database at ``db_url``. An SQLite file's relative path is
+    the working folder's at this call (as for nbgrader's engine, which SQLAlchemy resolves when
+    it is made): nbgrader's default ``sqlite:///gradebook.db`` names every course's gradebook."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=os.path.abspath(url.database))
+    key = (os.getpid(), url.render_as_string(hide_password=False))
     if key not in _engines:
-        _engines[key] = create_engine(db_url, echo=False, future=True, poolclass=NullPool)
+        _engines[key] = create_engine(url, echo=False, future=True, poolclass=NullPool)
     return _engines[key]
+
+
+def alembic_head() -> str:
+    """The revision of nbgrader's latest migration, which a new gradebook is at: what nbgrader's
+    ``get_alembic_version`` finds, but read in this process, not by an ``alembic`` program that
+    may not be on PATH (it is in the course's .venv/bin, which a command run as .venv/bin/python
+    does not put there)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(api.__file__).parent / "alembic"))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 class Gradebook(api.Gradebook):
@@ -60,7 +79,7 @@ class Gradebook(api.Gradebook):
             _indexed.add(self.engine)
         if not tables:
             self.db.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);"))
-            self.db.execute(text(f"INSERT INTO alembic_version (version_num) VALUES ('{api.get_alembic_version()}');"))
+            self.db.execute(text(f"INSERT INTO alembic_version (version_num) VALUES ('{alembic_head()}');"))
             self.db.commit()
         self.check_course(course_id=course_id)
         self.course_id = course_id
