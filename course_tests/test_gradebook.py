@@ -50,3 +50,22 @@ def test_a_student_is_saved_in_one_transaction(tmp_path):
         gradebook.add_student("bob")  # commits as nbgrader's does
     with api.Gradebook(url) as gradebook:
         assert [s.id for s in gradebook.students] == ["bob"]
+
+
+def test_a_merge_s_transaction_holds_each_student_s_and_commits_as_it_goes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+    def students() -> list[str]:  # as another process reads them, while the transaction goes on
+        with api.Gradebook(url) as reader:
+            return sorted(s.id for s in reader.students)
+
+    with pytest.raises(RuntimeError), Gradebook(url) as gradebook, gradebook.one_transaction():
+        for student in ("ada", "bob"):
+            with gradebook.one_transaction():  # a student's own block, within the merge's
+                gradebook.add_student(student)
+        assert students() == []  # the inner blocks' ends committed nothing
+        gradebook.commit_so_far()
+        assert students() == ["ada", "bob"]
+        gradebook.add_student("cy")
+        raise RuntimeError("the merge failed after cy was saved")
+    assert students() == ["ada", "bob"]  # what was committed stays; cy, after it, was rolled back

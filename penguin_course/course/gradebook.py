@@ -84,14 +84,19 @@ class Gradebook(api.Gradebook):
         self.check_course(course_id=course_id)
         self.course_id = course_id
         self.authenticator = authenticator
+        self._commit = None  # the session's own commit, while one_transaction stands in for it
 
     @contextlib.contextmanager
     def one_transaction(self) -> Iterator[None]:
         """Within the block, nbgrader's methods, which commit after each change, only send it to
         the database (flush), and the block's end commits once: saving a student is one write
         to disk, not one per step (each an fsync on SQLite), and the objects read stay loaded.
-        An error rolls the whole block back."""
-        commit = self.db.commit
+        An error rolls back what the block did since it began (or since ``commit_so_far``). A
+        block within another is part of the outer one."""
+        if self._commit is not None:
+            yield
+            return
+        self._commit = self.db.commit
         self.db.commit = self.db.flush
         try:
             yield
@@ -100,7 +105,14 @@ class Gradebook(api.Gradebook):
             raise
         finally:
             del self.db.commit
+            commit, self._commit = self._commit, None
         commit()
+
+    def commit_so_far(self) -> None:
+        """Within ``one_transaction``, commit what it has done: a long one (a merge of a class)
+        neither holds SQLite's write lock throughout nor loses all of it to a late error."""
+        if self._commit is not None:
+            self._commit()
 
     def close(self) -> None:
         """Give the connection back (NullPool closes it); the engine stays for the next opening."""

@@ -21,7 +21,7 @@ import shutil
 import time
 import types
 import warnings
-from contextlib import nullcontext, suppress
+from contextlib import ExitStack, nullcontext, suppress
 from datetime import datetime
 from fnmatch import fnmatch
 from pathlib import Path
@@ -39,6 +39,7 @@ from traitlets.config import Config
 from penguin_course.isolation import judge as judging
 from penguin_course.course.notebooks import GRADING_ENV, failure_message
 from penguin_course.course.assignments import Assignment
+from penguin_course.course.gradebook import Gradebook
 from penguin_course.isolation.sandbox import DisposableKernelManager, Sandbox, SandboxUnavailable, Template, spares
 from penguin_course.course.records import (ERROR, FAILED, INVALID, MANUAL, MISSING, PASSED, TIMEOUT, CellResult,
                                            NotebookResult, StudentResult)
@@ -435,15 +436,28 @@ class SaveAutoGradesAtOnce(SaveAutoGrades):
         return super(SaveAutoGrades, self).preprocess(nb, resources)  # the cells, by SaveAutoGrades's rules
 
 
-def record(assignment: Assignment, result: StudentResult, previous: StudentResult | None = None) -> list[str]:
+def record(assignment: Assignment, result: StudentResult, previous: StudentResult | None = None,
+           gradebook: Gradebook | None = None) -> list[str]:
     """Save one student's scores to the gradebook, as nbgrader's autograder does, in one transaction;
     but an answer graded by hand that is the same as in the ``previous`` run keeps its grade and
     comment and is not put back in the queue for grading by hand (nbgrader would put it back), and
     one that changed no longer counts its earlier score (``keep_hand_grades``, which says which).
     Late penalties are not set here: every refresh sets them (``deadlines.settle``) from the due
-    dates and extensions as they are then."""
+    dates and extensions as they are then. In ``gradebook`` if given (in its transaction, if it is
+    in one: a merge saves many students in one), else in the course's, opened and closed here."""
     folder = assignment.autograded(result.student)
-    with assignment.course.gradebook() as gradebook, gradebook.one_transaction(), warnings.catch_warnings():
+    with ExitStack() as stack:
+        if gradebook is None:
+            gradebook = stack.enter_context(assignment.course.gradebook())
+        stack.enter_context(gradebook.one_transaction())
+        return save_student(gradebook, assignment, result, previous, folder)
+
+
+def save_student(gradebook: Gradebook, assignment: Assignment, result: StudentResult,
+                 previous: StudentResult | None, folder: Path) -> list[str]:
+    """``record``'s work, in an open gradebook: the student's graded notebooks in ``folder`` saved
+    by nbgrader's rules, then their hand grades settled."""
+    with warnings.catch_warnings():
         # nbgrader's own session handling warns here on every re-grade; the grades are saved all the same
         warnings.simplefilter("ignore", SAWarning)
         gradebook.update_or_create_student(result.student)

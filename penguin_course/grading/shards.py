@@ -39,6 +39,7 @@ MANIFEST = "manifest.json"
 # Of a student's graded folder, what a bundle carries: the rest (dataset, helpers, the student's
 # other files) the merging machine has in source/ and submitted/ itself.
 CARRIED = ("*.ipynb", RUN_RECORD, KEPT_ANSWERS, FINGERPRINTS, "timestamp.txt")
+COMMIT_EVERY = 50  # students saved to the gradebook between two commits of a merge
 PAGES, PAGE_DIGESTS = "feedback", "pages.json"  # in a student's folder of a bundle
 
 
@@ -177,25 +178,30 @@ def merge(course: Course, bundles: Path | None = None, submitted_dir: Path | Non
     names = {name for _, manifest in accepted for name in manifest.get("assignments", [])}
     work = assignments.units(course, submitted_dir, [a for a in course.assignments if not names or a.name in names])
     merged, pages = set(), {}
-    for folder, manifest in accepted:
-        for assignment, student in work:
-            carried = folder / student / assignment.name
-            if student not in manifest["students"] or (assignment, student) in merged or not carried.is_dir():
-                continue
-            previous = course.read_run(assignment, student)
-            destination = assignment.autograded(student)
-            # as a grading on this machine lays the folder out, then the graded notebooks over it
-            prepare_folder(assignment, assignment.submitted(submitted_dir, student), destination, ignore)
-            for pattern in CARRIED:
-                for path in carried.glob(pattern):
-                    if path.is_file() and not path.is_symlink():
-                        shutil.copy2(path, destination / path.name)
-            run = course.read_run(assignment, student)
-            if run is None:
-                continue
-            record(assignment, run[1], previous[1] if previous else None)
-            pages.update(carried_pages(course, carried, student, assignment))
-            merged.add((assignment, student))
+    # the students are saved in one gradebook, in transactions of COMMIT_EVERY students: a commit
+    # for each is an fsync on SQLite, and the assignment's objects loaded again after it
+    with course.gradebook() as gradebook, gradebook.one_transaction():
+        for folder, manifest in accepted:
+            for assignment, student in work:
+                carried = folder / student / assignment.name
+                if student not in manifest["students"] or (assignment, student) in merged or not carried.is_dir():
+                    continue
+                previous = course.read_run(assignment, student)
+                destination = assignment.autograded(student)
+                # as a grading on this machine lays the folder out, then the graded notebooks over it
+                prepare_folder(assignment, assignment.submitted(submitted_dir, student), destination, ignore)
+                for pattern in CARRIED:
+                    for path in carried.glob(pattern):
+                        if path.is_file() and not path.is_symlink():
+                            shutil.copy2(path, destination / path.name)
+                run = course.read_run(assignment, student)
+                if run is None:
+                    continue
+                record(assignment, run[1], previous[1] if previous else None, gradebook)
+                pages.update(carried_pages(course, carried, student, assignment))
+                merged.add((assignment, student))
+                if len(merged) % COMMIT_EVERY == 0:
+                    gradebook.commit_so_far()
     adopt_pages(course, pages)  # each kept only if its inputs here have the same digest
     table = refresh(course)
     missing = [student for student in everyone
