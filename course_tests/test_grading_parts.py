@@ -71,3 +71,21 @@ def test_a_broken_file_is_named_and_explained(tmp_path, content, problem):
     with pytest.raises(InvalidNotebook, match=problem) as error:
         read_notebook(path)
     assert "1-a.ipynb" in str(error.value)
+
+
+def test_a_page_is_made_again_for_what_it_shows_not_for_when_cells_ran(tmp_path):
+    from penguin_course.outputs.feedback import page_content
+
+    def graded(ran_at: str, printed: str):
+        cell = nbformat.v4.new_code_cell("print(accuracy)", execution_count=1, outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=printed)], id="the-cell")
+        cell.metadata.execution = {"iopub.execute_input": ran_at, "shell.execute_reply": ran_at,
+                                   "judge.started": ran_at}
+        cell.metadata.nbgrader = {"grade": True, "grade_id": "test-accuracy", "points": 3}
+        path = tmp_path / f"{ran_at}-{printed}.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+        return page_content(path)
+
+    assert graded("2026-12-05T04:07:32Z", "0.93") == graded("2026-12-06T10:00:00Z", "0.93")
+    assert graded("2026-12-05T04:07:32Z", "0.93") != graded("2026-12-05T04:07:32Z", "0.39")
+    assert b"test-accuracy" in graded("2026-12-05T04:07:32Z", "0.93")  # the rest of the metadata stays
