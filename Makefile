@@ -81,7 +81,7 @@ test: sandbox browser postgres  ## run every course test (the slow ones run note
 	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=40
 
 test-fast: $(INSTALLED)  ## run the fast course tests only (a few minutes)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not slow"
 
 check: $(INSTALLED)  ## check that this machine is set up for the workshop
 	$(BIN)/python -m penguin_course check
