@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from student_answers import Rewritten
 from penguin_course.course import notebooks
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.directory import Course
+from penguin_course.grading import grade
 from penguin_course.grading.execute import TestResult, run_notebook
-from penguin_course.course.paths import NOTEBOOKS, RELEASE, ROOT, SOURCE
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
+from penguin_course.isolation import sandbox
 
 
 def grade_student_notebook(name: str, answers: dict[str, str], judged: bool = True) -> dict[str, TestResult]:
@@ -24,6 +31,62 @@ def grade_student_notebook(name: str, answers: dict[str, str], judged: bool = Tr
 
 def failed(results: dict[str, TestResult]) -> dict[str, str]:
     return {grade_id: result.message for grade_id, result in results.items() if not result.passed}
+
+
+def submission(name: str, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The released notebook ``name`` as the student hands it in: ``answers`` in their cells, the
+    instructor's solution in the cells they left out."""
+    answers = {**notebooks.solutions(SOURCE / name), **answers}
+    notebook = notebooks.fill(notebooks.read(RELEASE / name),
+                              {cell: code for cell, code in answers.items() if not isinstance(code, Rewritten)})
+    for cell in notebook.cells:
+        if isinstance(answers.get(notebooks.grade_id(cell)), Rewritten):
+            cell.source = str(answers[notebooks.grade_id(cell)])
+    return notebook
+
+
+def grade_as_a_class(root: Path, students: dict[str, dict[str, nbformat.NotebookNode]]) -> pd.DataFrame:
+    """``students`` (student -> notebook name -> the notebook they hand in) graded as `make grade`
+    grades a class, with ``grade.grade_class`` on a copy of the course made in ``root``: in the
+    sandbox, the tests judged outside the kernel. Faster than one notebook after another: the
+    kernels start warm. The grades-by-test table."""
+    sandbox.check()
+    for folder in ("source", "release"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copy2(ROOT / "nbgrader_config.py", root)
+    for student, handed_in in students.items():
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name, notebook in handed_in.items():
+            nbformat.write(notebook, folder / name)
+    return grade.grade_class(Course(root), workers=2)
+
+
+def class_results(root: Path, table: pd.DataFrame, student: str) -> dict[tuple[str, str], str]:
+    """(notebook, grade id) -> "" for an autograded test that ``student`` of the class graded in
+    ``root`` passed with full marks, else what went wrong, as the student's feedback says it."""
+    course = Course(root)
+    run = course.read_run(Assignment(course, ASSIGNMENT), student)
+    assert run is not None, f"{student} was not graded"
+    notebook_results = {notebook.name: notebook for notebook in run[1].notebooks}
+    found = {}
+    for test in notebooks.autograded_tests(SOURCE, NOTEBOOKS):
+        rows = table[(table.student_id == student) & (table.notebook == test.notebook)
+                     & (table.grade_id == test.grade_id)]
+        if len(rows) != 1:
+            found[test.notebook, test.grade_id] = "not in grades-by-test.csv"
+            continue
+        row = rows.iloc[0]
+        if row.status == "passed" and row.score == row.max_score:
+            found[test.notebook, test.grade_id] = ""
+            continue
+        notebook = notebook_results.get(test.notebook)
+        cell = next((c for c in notebook.cells if c.grade_id == test.grade_id), None) if notebook else None
+        why = [f"{row.status}, {row.score:g} of {row.max_score:g} points"]
+        why += [notebook.message] if notebook is not None and notebook.status else []
+        why += [cell.message.strip()] if cell is not None and cell.message else []
+        found[test.notebook, test.grade_id] = ": ".join(why)
+    return found
 
 
 @pytest.fixture

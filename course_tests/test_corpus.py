@@ -17,13 +17,12 @@ import shutil
 import nbformat
 import pytest
 
-from student_answers import CORPUS, NB1, NB2, NB3, NB4, Rewritten
-from penguin_course.grading import grade
+from conftest import class_results, grade_as_a_class, submission
+from student_answers import CORPUS, NB1, NB2, NB3, NB4
 from penguin_course.course import notebooks
-from penguin_course.isolation import sandbox
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
-from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE
 from penguin_course.students.validate import validate
 
 MUTATED = "-mutated"
@@ -66,18 +65,6 @@ def mutated(student: str) -> dict[str, dict[str, str]]:
     return answers
 
 
-def submission(name: str, answers: dict[str, str]) -> nbformat.NotebookNode:
-    """The released notebook ``name`` as the student hands it in: ``answers`` in their cells, the
-    instructor's solution in the cells they left out."""
-    answers = {**notebooks.solutions(SOURCE / name), **answers}
-    notebook = notebooks.fill(notebooks.read(RELEASE / name),
-                              {cell: code for cell, code in answers.items() if not isinstance(code, Rewritten)})
-    for cell in notebook.cells:
-        if isinstance(answers.get(notebooks.grade_id(cell)), Rewritten):
-            cell.source = str(answers[notebooks.grade_id(cell)])
-    return notebook
-
-
 def test_every_mutation_applies_to_every_student_and_breaks_every_notebook():
     for student in CORPUS:
         mutated(student)
@@ -88,53 +75,18 @@ def test_every_mutation_applies_to_every_student_and_breaks_every_notebook():
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The corpus and its mutated copies, graded in one run of ``grade_class`` on a copy of the course."""
-    sandbox.check()
     root = tmp_path_factory.mktemp("corpus")
-    for folder in ("source", "release"):
-        shutil.copytree(ROOT / folder, root / folder)
-    shutil.copy2(ROOT / "nbgrader_config.py", root)
     students = {**CORPUS, **{student + MUTATED: mutated(student) for student in CORPUS}}
-    for student, answers in students.items():
-        folder = root / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        for name in NOTEBOOKS:
-            nbformat.write(submission(name, answers.get(name, {})), folder / name)
-    table = grade.grade_class(Course(root), workers=2)
+    table = grade_as_a_class(root, {student: {name: submission(name, answers.get(name, {})) for name in NOTEBOOKS}
+                                    for student, answers in students.items()})
     return root, table
-
-
-def results(root, table, student: str) -> dict[tuple[str, str], str]:
-    """(notebook, grade id) -> "" for an autograded test the student passed with full marks, else
-    what went wrong, as the student's feedback says it."""
-    course = Course(root)
-    run = course.read_run(Assignment(course, ASSIGNMENT), student)
-    assert run is not None, f"{student} was not graded"
-    notebook_results = {notebook.name: notebook for notebook in run[1].notebooks}
-    found = {}
-    for test in notebooks.autograded_tests(SOURCE, NOTEBOOKS):
-        rows = table[(table.student_id == student) & (table.notebook == test.notebook)
-                     & (table.grade_id == test.grade_id)]
-        if len(rows) != 1:
-            found[test.notebook, test.grade_id] = "not in grades-by-test.csv"
-            continue
-        row = rows.iloc[0]
-        if row.status == "passed" and row.score == row.max_score:
-            found[test.notebook, test.grade_id] = ""
-            continue
-        notebook = notebook_results.get(test.notebook)
-        cell = next((c for c in notebook.cells if c.grade_id == test.grade_id), None) if notebook else None
-        why = [f"{row.status}, {row.score:g} of {row.max_score:g} points"]
-        why += [notebook.message] if notebook is not None and notebook.status else []
-        why += [cell.message.strip()] if cell is not None and cell.message else []
-        found[test.notebook, test.grade_id] = ": ".join(why)
-    return found
 
 
 @pytest.mark.slow
 def test_every_student_of_the_corpus_gets_full_marks(graded):
     root, table = graded
     failures = [f"{student} {notebook} {grade_id}: {why}" for student in CORPUS
-                for (notebook, grade_id), why in results(root, table, student).items() if why]
+                for (notebook, grade_id), why in class_results(root, table, student).items() if why]
     assert not failures, "sound work that lost points:\n" + "\n".join(failures)
 
 
@@ -162,7 +114,7 @@ def test_a_mutation_that_breaks_a_variant_fails_the_tests_it_breaks(graded):
     root, table = graded
     passed = []
     for student in CORPUS:
-        found = results(root, table, student + MUTATED)
+        found = class_results(root, table, student + MUTATED)
         for notebook, old, new, must_fail in mutations(student):
             passed += [f"{student}{MUTATED} {notebook} {grade_id} ({old!r} -> {new!r})"
                        for grade_id in sorted(must_fail) if not found[notebook, grade_id]]

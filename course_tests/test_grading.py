@@ -1,17 +1,78 @@
 """Each test grades what it should: the solutions pass, the release fails, each wrong answer
 fails its own tests and no others, and cheats do not get the points they aim at, whatever they
-do in their own kernel. (Sound work written differently is test_corpus.py's: graded as a class.)"""
+do in their own kernel. (Sound work written differently is test_corpus.py's.)
+
+The release, the wrong answers, cheats, kernel attacks and liars are graded as `make grade`
+grades a class, in one run of ``grade_class``: in the sandbox, the tests judged outside the kernel.
+Notebooks are graded apart, so each student of that class hands in one case of each notebook."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
 
 import pytest
 
-from conftest import failed, grade_student_notebook
+from conftest import class_results, failed, grade_as_a_class, grade_student_notebook, submission
 from student_answers import CHEATS, KERNEL_ATTACKS, LIARS
 from penguin_course.course import notebooks
 from penguin_course.grading.execute import execute, run_notebook, score
-from penguin_course.course.paths import NOTEBOOKS, SOURCE
+from penguin_course.course.paths import NOTEBOOKS, RELEASE, SOURCE
 from penguin_course.preparing.wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
+
+UNTOUCHED = "untouched release"
+
+# (kind, notebook, name) -> the answers that replace the instructor's solutions, and the tests that
+# must fail; the release handed in untouched must fail every test
+CASES: dict[tuple[str, str, str], tuple[dict[str, str], set[str]]] = {
+    **{("wrong", notebook, target): (answer.answers, set(answer.fails))
+       for (notebook, target), answer in WRONG_ANSWERS.items()},
+    **{("cheat", notebook, description): (cheat, set(must_fail))
+       for notebook, entries in CHEATS.items() for description, (cheat, must_fail) in entries.items()},
+    **{("attack", notebook, description): (attack, set(must_fail))
+       for notebook, entries in KERNEL_ATTACKS.items() for description, (attack, must_fail, _) in entries.items()},
+    **{("liar", notebook, description): (liar, set(must_fail))
+       for notebook, entries in LIARS.items() for description, (liar, must_fail) in entries.items()},
+    **{(UNTOUCHED, notebook, ""): ({}, {test.grade_id for test in notebooks.autograded_tests(SOURCE, [notebook])})
+       for notebook in NOTEBOOKS},
+}
+
+
+def seats() -> dict[tuple[str, str, str], str]:
+    """The student who hands in each case: the n-th case of every notebook is the n-th student's."""
+    taken = Counter()
+    seat = {}
+    for case in CASES:
+        seat[case] = f"case-{taken[case[1]]:02d}"
+        taken[case[1]] += 1
+    return seat
+
+
+SEATS = seats()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cases")
+    students = defaultdict(dict)
+    for (kind, notebook, name), student in SEATS.items():
+        answers, _ = CASES[kind, notebook, name]
+        students[student][notebook] = notebooks.read(RELEASE / notebook) if kind == UNTOUCHED \
+            else submission(notebook, answers)
+    table = grade_as_a_class(root, students)
+    return root, table
+
+
+def failures(graded, case) -> dict[str, str]:
+    """The tests of the case's notebook that its student did not pass with full marks, and why."""
+    root, table = graded
+    return {grade_id: why for (notebook, grade_id), why in class_results(root, table, SEATS[case]).items()
+            if notebook == case[1] and why}
+
+
+def params(kind: str):
+    return [pytest.param(case, id=f"{case[1][:1]}: {case[2]}") for case in CASES if case[0] == kind]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -32,52 +93,50 @@ def test_grading_the_same_notebook_twice_gives_the_same_results():
     assert first_accuracy == second_accuracy
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_untouched_release_fails_every_test(name):
-    results = grade_student_notebook(name, answers={})
-    assert results and all(result.score == 0 for result in results.values())
+def test_every_case_is_graded_on_its_own():
+    # one case of a notebook per student: a case beside another in the same notebook would hide it
+    assert len({(student, case[1]) for case, student in SEATS.items()}) == len(CASES)
 
 
-@pytest.mark.parametrize("notebook, target", WRONG_ANSWERS, ids=[f"{n[:1]}:{t}" for n, t in WRONG_ANSWERS])
-def test_wrong_answer_fails_exactly_the_tests_that_depend_on_it(notebook, target):
-    wrong = WRONG_ANSWERS[notebook, target]
-    answers = {**notebooks.solutions(SOURCE / wrong.notebook), **wrong.answers}
-    failures = failed(grade_student_notebook(wrong.notebook, answers))
-    assert target in failures
-    assert set(failures) == wrong.fails, failures
+@pytest.mark.parametrize("case", params(UNTOUCHED))
+def test_untouched_release_scores_nothing(graded, case):
+    root, table = graded
+    tests = CASES[case][1]
+    rows = table[(table.student_id == SEATS[case]) & (table.notebook == case[1]) & table.grade_id.isin(tests)]
+    assert tests and set(rows.grade_id) == tests
+    assert (rows.score == 0).all(), rows
 
 
-def cases(table):
-    return [pytest.param(notebook, description, id=f"{notebook[:1]}: {description}")
-            for notebook, entries in table.items() for description in entries]
+@pytest.mark.parametrize("case", params("wrong"))
+def test_wrong_answer_fails_exactly_the_tests_that_depend_on_it(graded, case):
+    found = failures(graded, case)
+    assert case[2] in found, found
+    assert set(found) == CASES[case][1], found
 
 
-@pytest.mark.parametrize("notebook, description", cases(CHEATS))
-def test_a_cheat_does_not_get_the_points(notebook, description):
-    cheat, must_fail = CHEATS[notebook][description]
-    answers = {**notebooks.solutions(SOURCE / notebook), **cheat}
-    assert set(failed(grade_student_notebook(notebook, answers))) == must_fail
+@pytest.mark.parametrize("case", params("cheat"))
+def test_a_cheat_does_not_get_the_points(graded, case):
+    found = failures(graded, case)
+    assert set(found) == CASES[case][1], found
 
 
-@pytest.mark.parametrize("notebook, description", cases(KERNEL_ATTACKS))
-def test_code_in_the_students_kernel_cannot_change_a_verdict(notebook, description):
-    attack, must_fail, _ = KERNEL_ATTACKS[notebook][description]
-    answers = {**notebooks.solutions(SOURCE / notebook), **attack}
-    assert set(failed(grade_student_notebook(notebook, answers))) == must_fail
+@pytest.mark.parametrize("case", params("attack"))
+def test_code_in_the_students_kernel_cannot_change_a_verdict(graded, case):
+    found = failures(graded, case)
+    assert set(found) == CASES[case][1], found
 
 
-@pytest.mark.parametrize("notebook, description", cases(KERNEL_ATTACKS))
-def test_each_kernel_attack_would_earn_its_point_if_the_tests_ran_in_the_kernel(notebook, description):
+@pytest.mark.parametrize("case", params("attack"))
+def test_each_kernel_attack_would_earn_its_point_if_the_tests_ran_in_the_kernel(case):
     """The attacks are real: run as nbgrader runs tests, in the student's kernel, each one passes
     the test its wrong answer should fail."""
+    _, notebook, description = case
     attack, _, target = KERNEL_ATTACKS[notebook][description]
     answers = {**notebooks.solutions(SOURCE / notebook), **attack}
     assert grade_student_notebook(notebook, answers, judged=False)[target].passed
 
 
-@pytest.mark.parametrize("notebook, description", cases(LIARS))
-def test_an_answer_that_would_lie_when_compared_crosses_as_plain_data_or_is_refused(notebook, description):
-    liar, must_fail = LIARS[notebook][description]
-    answers = {**notebooks.solutions(SOURCE / notebook), **liar}
-    failures = failed(grade_student_notebook(notebook, answers))
-    assert set(failures) == must_fail, failures
+@pytest.mark.parametrize("case", params("liar"))
+def test_an_answer_that_would_lie_when_compared_crosses_as_plain_data_or_is_refused(graded, case):
+    found = failures(graded, case)
+    assert set(found) == CASES[case][1], found
