@@ -136,7 +136,10 @@ def read_stamp(course: Course, stamp: Path) -> str | None:
 
 
 def write_stamp(course: Course, stamp: Path, value: str | None) -> None:
-    if value is not None and (course.root / stamp).parent.is_dir():
+    """Record ``value`` in ``stamp``; its folder (autograded/) is made if a new course lacks it: else
+    the first grading would not know its release current, and the next would write it again."""
+    if value is not None:
+        (course.root / stamp).parent.mkdir(parents=True, exist_ok=True)
         (course.root / stamp).write_text(value + "\n")
 
 
