@@ -380,15 +380,21 @@ def adopt_grading_run(shared: dict) -> None:
 
 def warm_up(chosen: list[Assignment], sandboxed: bool, students_to_run: bool = True) -> None:
     """In a worker, while the main process writes the release: start the judge of each assignment's
-    tests (its zygote imports the libraries), which needs only source/, or wait for the grading
+    tests (its zygote imports the libraries), which needs only source/, or take up the grading
     run's (``GradingRun``), and, unless every student is judged again from kept answers
     (``students_to_run`` False), a first student's sandbox (as root, with the template it is
-    forked from, or the run's). It lives here, not in ``grade``, so that a worker
-    imports grading's modules only, not the outputs' (seaborn, SciPy)."""
+    forked from, or the run's). The first student's notebook starts as soon as its sandbox is
+    ready, not once the judge is too: a notebook needs the judge at its first test cell
+    (``JudgeTests`` waits for it there), and the judge's imports go on meanwhile. It lives here,
+    not in ``grade``, so that a worker imports grading's modules only, not the outputs' (seaborn, SciPy)."""
     if sandboxed and chosen and students_to_run:  # its imports beside the judge's (unless the run's)
         spares().start_template(GRADING_ENV, imported_modules(chosen[0]))
     for assignment in chosen:
-        assignment_judge(assignment, sandboxed).ready()
+        judge = assignment_judge(assignment, sandboxed)
+        if students_to_run and not judge.launched():
+            judge.launch()
+        elif not students_to_run:
+            judge.ready()  # students judged again from kept answers need nothing else
     if sandboxed and chosen and students_to_run:
         spares().ahead(GRADING_ENV, chosen[0].given_files, imported_modules(chosen[0]))
 
