@@ -8,7 +8,7 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 # The course's tooling (penguin_course/) beside this file: the settings below use it.
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
-from penguin_course.outputs import feedback  # noqa: E402
+from penguin_course.outputs import feedback, safe_html  # noqa: E402
 
 c.CourseDirectory.course_id = "intro-deep-learning"
 # The gradebook: gradebook.db here, or a database server that several graders share, e.g.
@@ -55,6 +55,15 @@ c.NbGraderAPI.timezone = "UTC"
 # comments from the gradebook, what still waits to be graded by hand, maths offline.
 c.GenerateFeedback.preprocessors = feedback.PREPROCESSORS
 c.HTMLExporter.extra_template_basedirs = feedback.template_dirs()
+
+# A student's notebook is untrusted on every page nbgrader makes of it: formgrader's submission
+# view and the feedback pages (README, "Grading safely: students' HTML"). nbconvert's sanitizing,
+# with the course's allowlist: no script, event handler, iframe, form or javascript: link in the
+# markdown or the outputs; images, tables and maths (as MathML: no MathJax from a CDN) kept. The
+# pages' Content-Security-Policy comes from the course's templates (feedback.template_dirs).
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = safe_html.FILTERS
+c.HTMLExporter.preprocessors = [safe_html.ContentSecurityPolicy, feedback.MathToMathML]
 
 # nbgrader's own autograde (formgrader's Autograde button, `nbgrader autograde`) would run
 # student code outside the sandbox: it refuses and points to `make grade`.

@@ -10,10 +10,19 @@ from pathlib import Path
 from penguin_course.course import uptodate
 from penguin_course.course.directory import Course
 from penguin_course.course.paths import ROOT
+from penguin_course.course.student_ids import is_student_id, refused_folders
 from penguin_course.students import student_cli
 
 # The other modules are imported once the command is known: `make grade` with nothing to do
 # answers before importing nbgrader, Jupyter and pandas (see uptodate).
+
+
+def refuse_folders(course: Course) -> int:
+    """Name the folders of submitted/ that are not student ids (grading leaves them out); 1 if any."""
+    refused = refused_folders(course.submitted)
+    for reason in refused:
+        print(f"left out: {reason}", file=sys.stderr)
+    return int(bool(refused))
 
 
 def add_assignment_option(command: argparse.ArgumentParser, what: str = "every assignment of source/") -> None:
@@ -152,13 +161,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"released {', '.join(names)}: students can fetch it in the Assignments tab")
         elif args.command == "collect":
             collect.collect(course, name=args.assignment)
-            print(f"collected into {course.submitted}: {', '.join(grade.students(course.submitted)) or 'nobody'}")
+            taken = [student for student in grade.students(course.submitted) if is_student_id(student)]
+            print(f"collected into {course.submitted}: {', '.join(taken) or 'nobody'}")
+            return refuse_folders(course)
         elif args.command == "zip-collect":
             found, skipped = collect.zip_collect(course, args.archive.resolve(), name=args.assignment)
-            print(f"submitted/ now holds: {', '.join(found) or 'nobody'}")
+            print(f"submitted/ now holds: {', '.join(student for student in found if is_student_id(student)) or 'nobody'}")
             if skipped:
                 print(f"not collected, as not named <student id>_<notebook>.ipynb: {', '.join(skipped)}", file=sys.stderr)
-                return 1
+            return max(int(bool(skipped)), refuse_folders(course))
         elif args.command == "release-feedback":
             released = exchange.release_feedback(course, name=args.assignment, force=args.force)
             print(f"released the feedback of {', '.join(released)}: students "

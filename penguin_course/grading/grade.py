@@ -31,6 +31,7 @@ from penguin_course.course import assignments, uptodate
 from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
 from penguin_course.course.records import MANUAL, CellResult, StudentResult
+from penguin_course.course.student_ids import is_student_id, refusal
 from penguin_course.course.uptodate import TIME_LIMIT, Fingerprint, fingerprint  # noqa: F401  (TIME_LIMIT: the default, for callers)
 from penguin_course.grading.autograde import GradingRun, adopt_grading_run, record, warm_up
 from penguin_course.grading.replay import REPLAYED, grade_or_replay
@@ -242,6 +243,8 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     chosen = chosen_assignments(course, assignment)
     work = [(a, student) for a, student in assignments.units(course, submitted_dir, chosen)
             if only is None or student in only]
+    refused = {unit: refusal(unit[1], str(submitted_dir)) for unit in work if not is_student_id(unit[1])}
+    work = [unit for unit in work if unit not in refused]
     exercises = {a.name: uptodate.exercises_digest(course, a) for a in chosen}
     bases = {a.name: uptodate.exercises_digest(course, a, tests=False) for a in chosen}
     pending = {}
@@ -290,7 +293,7 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
         try:
             table = refresh(course) if write_outputs else None
         except NothingToRefresh:
-            if not failures:
+            if not failures and not refused:
                 raise
             table = None  # nobody was graded: the failures say why
     finally:
@@ -298,8 +301,11 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
             pool.shutdown(wait=True, cancel_futures=True)
         if run is not None:
             run.close()
+    failures = {**refused, **failures}
     if failures:
-        named = lambda unit: unit[1] if len(chosen) == 1 else f"{unit[1]} ({unit[0].name})"  # noqa: E731
+        def named(unit: tuple[Assignment, str]) -> str:
+            student = unit[1] if is_student_id(unit[1]) else repr(unit[1])
+            return student if len(chosen) == 1 else f"{student} ({unit[0].name})"
         raise GraderError("the grader failed for " + "; ".join(
             f"{named(unit)}: {message}" for unit, message in sorted(failures.items(), key=lambda item: item[0][1])),
             sorted({student for _, student in failures}))

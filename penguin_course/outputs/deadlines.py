@@ -35,6 +35,7 @@ from traitlets import Float
 from traitlets.config import Config
 
 from penguin_course.course.directory import Course
+from penguin_course.outputs import spreadsheets
 
 EXTENSIONS = "extensions.csv"
 EXTENSION_COLUMNS = ["student_id", "assignment", "due"]
@@ -284,5 +285,5 @@ def lateness_shown(course: Course) -> pd.DataFrame:
 def write_lateness(table, path: Path) -> Path:
     """exports/lateness.csv, from ``lateness_shown``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False)
+    spreadsheets.inert_table(table).to_csv(path, index=False)
     return path

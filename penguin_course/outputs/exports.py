@@ -30,6 +30,8 @@ from pathlib import Path
 
 from penguin_course.course.directory import Course
 from penguin_course.course.nbgrader_cli import nbgrader
+from penguin_course.course.student_ids import is_student_id, refusal
+from penguin_course.outputs import spreadsheets
 
 EXPORTS = "exports"
 MOODLE_IDENTITIES = {"email": "Email address", "username": "Username", "idnumber": "ID number"}
@@ -135,10 +137,11 @@ PLATFORMS = {"canvas": canvas, "moodle": moodle, "brightspace": brightspace, "bl
 
 def write_csv(path: Path, rows: list[list[str]]) -> None:
     """A CSV file as spreadsheets and importers read it: quoted where needed, every value as text
-    (an id keeps its leading zeros), UTF-8 with a byte-order mark (Excel reads accents right)."""
+    (an id keeps its leading zeros), none as a formula (``spreadsheets.inert``), UTF-8 with a
+    byte-order mark (Excel reads accents right)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8-sig") as file:
-        csv.writer(file, lineterminator="\r\n").writerows(rows)
+        csv.writer(file, lineterminator="\r\n").writerows(spreadsheets.inert_rows(rows))
 
 
 def export(course: Course) -> tuple[list[Path], list[str]]:
@@ -165,10 +168,16 @@ def import_roster(course: Course, roster: Path) -> int:
                           f"{', '.join(ROSTER_COLUMNS)}")
     with roster.open(newline="", encoding="utf-8-sig") as file:
         header = next(csv.reader(file), [])
-        count = sum(1 for row in csv.reader(file) if any(row))
+        rows = [(line, row) for line, row in enumerate(csv.reader(file), start=2) if any(row)]
     if "id" not in header:
         raise ExportError(f"{roster}: the first line names the columns, and one must be 'id' (the student id); "
                           f"found {', '.join(header) or 'nothing'}; expected {', '.join(ROSTER_COLUMNS)}")
+    column = header.index("id")
+    wrong = [f"line {line}: {refusal(row[column] if column < len(row) else '', 'the id column')}"
+             for line, row in rows if not is_student_id(row[column] if column < len(row) else "")]
+    if wrong:
+        raise ExportError(f"{roster}: nothing was imported; {'; '.join(wrong)}")
+    count = len(rows)
     # nbgrader reads the file as plain UTF-8: a spreadsheet's byte-order mark would hide the 'id' column
     with tempfile.TemporaryDirectory() as folder:
         plain = Path(folder) / roster.name

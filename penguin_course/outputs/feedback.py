@@ -53,7 +53,7 @@ from traitlets import Bool
 
 from penguin_course.course.directory import Course
 from penguin_course.course.gradebook import Gradebook
-from penguin_course.outputs import deadlines
+from penguin_course.outputs import deadlines, safe_html
 from penguin_course.course.nbgrader_cli import NbgraderError
 
 HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -163,8 +163,9 @@ class MarkLateness(CoursePreprocessor):
         return nb, resources
 
 
-# nbgrader_config.py gives these to nbgrader's GenerateFeedback, in this order.
-PREPROCESSORS = [HideHiddenTestErrors, ClearHiddenTestsOfTests, MathToMathML, GetGrades, MarkHandGrading,
+# nbgrader_config.py gives these to nbgrader's GenerateFeedback, in this order (MathToMathML is
+# the HTMLExporter's, for formgrader's pages as well).
+PREPROCESSORS = [HideHiddenTestErrors, ClearHiddenTestsOfTests, GetGrades, MarkHandGrading,
                  MarkLateness, CSSHTMLHeaderPreprocessor]
 
 
@@ -180,7 +181,9 @@ def template_dirs() -> list[str]:
 
 
 def not_graded_page(notebook: str, status: str, message: str) -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}</title></head>"
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            f"<meta http-equiv='Content-Security-Policy' content=\"{safe_html.CSP_STATIC}\">"
+            f"<title>{html.escape(notebook)}</title></head>"
             f"<body><h1>{html.escape(notebook)}</h1><p>This notebook could not be graded: "
             f"<strong>{html.escape(status)}</strong>.</p><p>{html.escape(message)}</p></body></html>")
 

@@ -34,7 +34,7 @@ from penguin_course.course.directory import Course
 from penguin_course.course.notebooks import graded_cells
 from penguin_course.course.records import FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult
 from penguin_course.outputs import deadlines
-from penguin_course.outputs import report, similarity
+from penguin_course.outputs import report, similarity, spreadsheets
 from penguin_course.outputs.feedback import submitted_notebooks, write_pages
 
 BY_TEST_COLUMNS = ["assignment", "student_id", "notebook", "grade_id", "score", "max_score", "status",
@@ -134,13 +134,15 @@ def export_grades(course: Course, path: Path) -> None:
 
 
 def sort_rows(path: Path, columns: list[str]) -> None:
-    """Sort a CSV file's rows by ``columns``, leaving every value as written: nbgrader exports
-    students in the order they entered the gradebook, which depends on who finished grading first."""
+    """Sort a CSV file's rows by ``columns``, leaving every value as written (text that a spreadsheet
+    would read as a formula made text: ``spreadsheets.inert``): nbgrader exports students in the
+    order they entered the gradebook, which depends on who finished grading first."""
     with path.open(newline="") as file:
         header, *rows = list(csv.reader(file))
     keys = [header.index(column) for column in columns if column in header]
     with path.open("w", newline="") as file:
-        csv.writer(file, lineterminator="\n").writerows([header, *sorted(rows, key=lambda row: [row[k] for k in keys])])
+        csv.writer(file, lineterminator="\n").writerows(spreadsheets.inert_rows(
+            [header, *sorted(rows, key=lambda row: [row[k] for k in keys])]))
 
 
 def refresh(course: Course) -> pd.DataFrame:
@@ -159,7 +161,7 @@ def refresh(course: Course) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=BY_TEST_COLUMNS)
     if table.empty:
         raise NothingToRefresh(f"the gradebook in {root} has no graded submission: grade first (make grade)")
-    table.to_csv(root / "grades-by-test.csv", index=False)
+    spreadsheets.inert_table(table).to_csv(root / "grades-by-test.csv", index=False)
     export_grades(course, root / "grades.csv")
     sort_rows(root / "grades.csv", ["assignment", "student_id"])
     for assignment, graded in runs.items():

@@ -24,6 +24,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from penguin_course.course.records import MANUAL, PASSED  # noqa: E402
+from penguin_course.outputs import safe_html  # noqa: E402
 
 
 # Read on a laptop or a phone: plots shrink to the width, wide tables scroll in their own box.
@@ -191,7 +192,11 @@ def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[st
                 body += f"<h3>Deadlines</h3>{deadline_section(lateness[lateness['assignment'] == name])}"
             if similarity and name in similarity:
                 body += f"<h3>Similar answers</h3>{similarity[name]}"
-    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading report</title>"
+    # Every value from a submission (student ids, messages, code) is escaped; the policy is the
+    # second line of defence: the page runs no script at all.
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+                    f"<meta http-equiv='Content-Security-Policy' content=\"{safe_html.CSP_STATIC}\">"
+                    "<title>Grading report</title>"
                     f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style>"
                     f"</head><body><h1>Grading report</h1>{body}</body></html>")
     return path

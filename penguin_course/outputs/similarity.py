@@ -35,6 +35,7 @@ from copydetect.utils import filter_code, highlight_overlap, winnow
 
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.notebooks import is_solution, read
+from penguin_course.outputs import spreadsheets
 
 K = defaults.NOISE_THRESHOLD  # characters of filtered code a fingerprint covers
 WINDOW = defaults.GUARANTEE_THRESHOLD - defaults.NOISE_THRESHOLD + 1
@@ -191,7 +192,7 @@ def compare(assignment: Assignment, students: list[str], shown: int = 5) -> tupl
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, float_format="%.3f")
+    spreadsheets.inert_table(table).to_csv(path, index=False, float_format="%.3f")
 
 
 def section(table: pd.DataFrame, matches: list[Match], top: int = 5) -> str:
