@@ -11,6 +11,7 @@ import hashlib
 import html
 import io
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -201,3 +202,22 @@ def test_a_roster_with_an_id_that_is_not_one_imports_nothing(course_copy):
     with pytest.raises(exports.ExportError, match=r"line 3: '<img src=x onerror=alert\(1\)>'"):
         exports.import_roster(Course(course_copy), roster)
     assert not (course_copy / "gradebook.db").exists()
+
+
+@pytest.mark.slow
+def test_make_grade_leaves_a_folder_not_named_as_a_student_ungraded_and_names_it(course_copy):
+    """A submission through the exchange under a name such as this one would reach formgrader's
+    scripts unescaped: it is not graded, and `make grade` says which folder and why (exit non-zero)."""
+    from penguin_course.grading import grade
+    from penguin_course.course.paths import ASSIGNMENT, RELEASE
+
+    shutil.copytree(RELEASE.parent, course_copy / "release")
+    name = 'x";alert(1);x="'
+    folder = course_copy / "submitted" / name / ASSIGNMENT
+    shutil.copytree(RELEASE, folder)
+    with pytest.raises(grade.GraderError) as raised:
+        grade.grade_class(Course(course_copy), sandboxed=False)
+    assert repr(name) in str(raised.value) and "is not a student id" in str(raised.value)
+    assert folder.is_dir() and not (course_copy / "autograded" / name).exists()
+    with Course(course_copy).gradebook() as gradebook:
+        assert [student.id for student in gradebook.students] == []
