@@ -240,3 +240,20 @@ def test_with_the_sanitizing_switched_off_her_script_runs(graded, chromium, requ
             visits.open((course.feedback / hostile.STUDENT / ASSIGNMENT / f"{page.stem}.html").as_uri(), opened[-1])
         silent = [page for page in opened if not visits.ran.get(page)]
         assert not silent, f"with the sanitizing off, the hook saw no script of hers in {silent}: it would miss it"
+
+
+def test_no_csv_file_of_the_course_holds_a_formula_of_hers(graded):
+    """grades.csv (nbgrader's export: her names and e-mail from the roster), grades-by-test.csv and
+    every file of exports/: text a spreadsheet would run as a formula is written as text."""
+    from penguin_course.outputs import spreadsheets
+
+    files = [graded / "grades.csv", graded / "grades-by-test.csv", *sorted((graded / "exports").glob("*.csv"))]
+    assert len(files) >= 7, files
+    seen_names = False
+    for path in files:
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            cells = [cell for row in csv.reader(file) for cell in row]
+        formulas = [cell for cell in cells if cell[:1] and cell[:1] in "=+-@\t\r" and not spreadsheets.is_number(cell)]
+        assert formulas == [], f"{path.name}: {formulas}"
+        seen_names |= any(hostile.LAST_NAME in cell or hostile.EMAIL in cell for cell in cells)
+    assert seen_names, "her roster entry reached the files (as text)"
