@@ -2,7 +2,11 @@
 its cells reordered ranks first; two students who solved it each their own way score low; two
 who handed in the release untouched score 0, as the given code never counts."""
 
+import html
+import itertools
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -122,6 +126,8 @@ def test_kept_fingerprints_are_used_while_the_answers_are_the_same_and_taken_aga
     real = similarity.stable_hashes
     monkeypatch.setattr(similarity, "stable_hashes", lambda code: taken.append(code) or real(code))
     released = similarity.released_code(assignment, NB)
+    own = lambda student: "\n".join(similarity.Given(assignment).own(  # noqa: E731
+        similarity.answer_code(assignment.autograded(student) / NB)))
     again, _ = similarity.compare(assignment, sorted(STUDENTS))
     pd.testing.assert_frame_equal(again, first)
     assert taken == [released]  # nobody's answers
@@ -131,8 +137,7 @@ def test_kept_fingerprints_are_used_while_the_answers_are_the_same_and_taken_aga
     kept["una"].write_text('{"3-test-performance.ipynb": {"key": "other", "hashes": [1, 2, 3]}}')  # another answer's
     nbformat.write(notebook(ADA), assignment.autograded("copy") / NB)  # the copy became ada's answer exactly
     changed, _ = similarity.compare(assignment, sorted(STUDENTS))
-    answers = {student: similarity.answer_code(assignment.autograded(student) / NB) for student in STUDENTS}
-    assert sorted(taken) == sorted([released, answers["ben"], answers["una"], answers["copy"]])
+    assert sorted(taken) == sorted([released, own("ben"), own("una"), own("copy")])
     assert score(changed, "ada", "copy") == 1.0 and score(changed, "una", "uri") == 0
     assert score(changed, "ada", "ben") == score(first, "ada", "ben")
 
@@ -144,3 +149,89 @@ def test_fingerprints_are_the_same_in_every_process():
     runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(runs) == 1 and runs.pop().strip() == str(sorted(similarity.stable_hashes(code)))
+
+
+# ---------------------------------------------------------------------------------------------
+# A class on the day's real release: untouched notebooks, independent sound students written in
+# different idioms (the corpus), a renamed copy of one of them and a partial copy of another.
+
+def renamed(code: str, names: dict[str, str]) -> str:
+    for old, new in names.items():
+        code = re.sub(rf"\b{old}\b", new, code)
+    return code
+
+
+# names a copier changes in tf-tutorial's answers (never the ones the tests read)
+RENAMES = {"scores": "probs", "history": "hist", "predicted": "guessed", "actual": "truth", "features": "feats",
+           "encoder": "enc", "labels": "ys", "counts": "cm", "hidden": "mid", "weights": "w", "biases": "b"}
+
+
+def real_class() -> dict[str, dict[str, dict[str, str]]]:
+    """student -> notebook -> solution cell -> what they typed (cells left out keep the stub)."""
+    from course_tests.student_answers import CORPUS, Rewritten
+
+    class_ = {name: {notebook: {cell: str(code) for cell, code in cells.items() if not isinstance(code, Rewritten)}
+                     for notebook, cells in notebooks_.items()} for name, notebooks_ in CORPUS.items()}
+    class_["copier"] = {notebook: {cell: renamed(code, RENAMES) for cell, code in cells.items()}
+                        for notebook, cells in class_["tf-tutorial"].items()}
+    # the partial copier took the first half of functional-api's answers to notebook 3, and no more
+    copied = list(class_["functional-api"][NB].items())
+    class_["partial-copier"] = {NB: dict(copied[:len(copied) // 2])}
+    for untouched in ("una", "uri", "ute"):
+        class_[untouched] = {}
+    return class_
+
+
+@pytest.fixture(scope="module")
+def real_comparison(tmp_path_factory):
+    from penguin_course.course import notebooks
+    from penguin_course.course.paths import ASSIGNMENT, RELEASE
+
+    root = tmp_path_factory.mktemp("real-class")
+    shutil.copytree(RELEASE, root / "release" / ASSIGNMENT)
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    for name in sorted(path.name for path in RELEASE.glob("*.ipynb")):
+        shutil.copy2(RELEASE / name, root / "source" / ASSIGNMENT / name)  # only the names of the notebooks matter
+    class_ = real_class()
+    for student, answers in class_.items():
+        folder = root / "autograded" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for path in RELEASE.glob("*.ipynb"):
+            nbformat.write(notebooks.fill(notebooks.read(path), answers.get(path.name, {})), folder / path.name)
+    return similarity.compare(Assignment(Course(root), ASSIGNMENT), sorted(class_), shown=10)
+
+
+def test_a_notebook_left_as_handed_out_pairs_with_nobody(real_comparison):
+    table, matches = real_comparison
+    untouched = {"una", "uri", "ute"}
+    rows = table[table.student_a.isin(untouched) | table.student_b.isin(untouched)]
+    assert len(rows) == 3 + 3 * 6 and (rows["similarity"] == 0).all(), rows.to_string()
+    assert not any(set(match.students) & untouched for match in matches)
+
+
+def test_on_the_real_release_the_copies_rank_first_and_independent_work_stays_low(real_comparison):
+    table, matches = real_comparison
+    top = {frozenset((row.student_a, row.student_b)) for row in table.head(2).itertuples()}
+    assert top == {frozenset(("copier", "tf-tutorial")), frozenset(("functional-api", "partial-copier"))}, \
+        table.head(5).to_string()
+    assert score(table, "copier", "tf-tutorial") > 0.8
+    assert score(table, "functional-api", "partial-copier") > 0.8  # all of the copier's own is functional-api's
+    independent = ["lesson-learner", "tf-tutorial", "functional-api", "numpy-arrays"]
+    for first, second in itertools.combinations(independent, 2):
+        assert score(table, first, second) < similarity.SHOWN_FROM, (first, second, table.head(8).to_string())
+    assert {frozenset(match.students) for match in matches} <= top
+
+
+def test_the_side_by_side_view_marks_only_what_students_wrote(real_comparison):
+    from penguin_course.course.paths import RELEASE
+
+    _, matches = real_comparison
+    given = {line.strip() for path in RELEASE.glob("*.ipynb") for cell in nbformat.read(path, as_version=4).cells
+             for line in cell.source.splitlines() if line.strip()}
+    for match in matches:
+        for code in match.code:
+            shown = [html.unescape(re.sub(r"</?mark>", "", line)).strip() for line in code.splitlines()]
+            assert not set(shown) & given, f"{match.students} {match.notebook}: given lines {set(shown) & given}"
+        assert match.matching_lines > 0 and "<mark>" in match.code[0]
+    page = similarity.section(*real_comparison)
+    assert "matching lines of their own" in page and "una" not in page

@@ -198,12 +198,15 @@ def write_not_graded(folder: Path, notebook: str, status: str, message: str) -> 
 
 
 def pages_made_with() -> str:
-    """A digest of how pages are made: this module, its templates, nbgrader's and nbconvert's versions."""
+    """A digest of how pages are made: this module and safe_html's (what a page keeps of a student's
+    HTML), the templates, nbgrader's, nbconvert's and nh3's versions."""
     import nbconvert
     import nbgrader
+    import nh3
 
-    digest = hashlib.sha256(f"{nbgrader.__version__} {nbconvert.__version__}".encode())
-    for path in [Path(__file__), *sorted(path for path in TEMPLATES.rglob("*") if path.is_file())]:
+    digest = hashlib.sha256(f"{nbgrader.__version__} {nbconvert.__version__} {nh3.__version__}".encode())
+    for path in [Path(__file__), Path(safe_html.__file__),
+                 *sorted(path for path in TEMPLATES.rglob("*") if path.is_file())]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
