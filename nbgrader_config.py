@@ -65,6 +65,11 @@ c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.filters = safe_html.FILTERS
 c.HTMLExporter.preprocessors = [safe_html.ContentSecurityPolicy, feedback.MathToMathML]
 
+# Grades for learning platforms (`make export`): a file for each platform the course uses; keep
+# only those. A platform here that cannot identify a student (Moodle by e-mail address, before
+# `make roster`) makes the export fail, naming the student; the others' files are written.
+c.CourseExports.platforms = ["canvas", "moodle", "brightspace", "blackboard"]
+
 # nbgrader's own autograde (formgrader's Autograde button, `nbgrader autograde`) would run
 # student code outside the sandbox: it refuses and points to `make grade`.
 c.Autograde.exporter_class = "penguin_course.isolation.nbgrader_guard.RefuseAutograde"

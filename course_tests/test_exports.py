@@ -114,3 +114,26 @@ def test_a_moodle_identity_the_course_names_wrongly_is_an_error(course, tmp_path
         config.write('c.CourseExports.moodle_identity = "login"\n')
     with pytest.raises(exports.ExportError, match="moodle_identity"):
         exports.export(Course(tmp_path / "course"))
+
+
+def test_only_the_platforms_the_course_uses_are_written_and_can_fail_the_export(tmp_path, monkeypatch, capsys):
+    """A Canvas-only course without a roster exports and exits 0 (Canvas knows students by their id);
+    with Moodle among its platforms, the same course fails, naming who Moodle cannot identify."""
+    from penguin_course import __main__ as command
+
+    synthetic_course(tmp_path)  # no roster: nobody has an e-mail address
+    config = tmp_path / "nbgrader_config.py"
+    monkeypatch.setattr(command, "ROOT", tmp_path)
+    with config.open("a") as file:
+        file.write('c.CourseExports.platforms = ["canvas"]\n')
+    assert command.main(["export"]) == 0
+    assert sorted(path.name for path in (tmp_path / "exports").glob("*.csv")) == ["canvas.csv", "lateness.csv"]
+    capsys.readouterr()
+    with config.open("a") as file:
+        file.write('c.CourseExports.platforms = ["canvas", "moodle"]\n')
+    assert command.main(["export"]) == 1
+    assert "moodle: 007 (no email address)" in capsys.readouterr().err
+    with config.open("a") as file:
+        file.write('c.CourseExports.platforms = ["canvas", "d2l"]\n')
+    with pytest.raises(exports.ExportError, match="unknown platform 'd2l'"):
+        exports.export(Course(tmp_path))

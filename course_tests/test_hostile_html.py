@@ -7,7 +7,7 @@ grades her, with a well-behaved student beside her, the instructor then opens ev
 shows her work in Chromium: formgrader's manual grading, student and submission pages, her
 notebooks in JupyterLab, her feedback pages and report.html. A hook in every frame reports any
 script of hers that runs; none may. The well-behaved student's plots, tables and maths still
-show. The counterpart: with nbgrader_config.py's sanitizing switched off, the same pages run her
+show, with the network beyond this machine blocked (formgrader's maths needs no CDN). The counterpart: with nbgrader_config.py's sanitizing switched off, the same pages run her
 script, so the hook does see it.
 
 Screenshots: browser-screenshots/<test>/.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -95,6 +96,10 @@ class Visits:
         self.context.set_default_timeout(60_000)
         self.context.expose_binding("report_hostile", lambda source, what: self.record(what))
         self.context.add_init_script(hostile.DETECTOR)
+        # the network beyond this machine is blocked: the pages must need none of it (maths included)
+        self.outside: list[str] = []
+        self.context.route(re.compile(r"^(?!(https?://(127\.0\.0\.1|localhost)[:/]|file:|data:|about:)).*"),
+                           lambda route: (self.outside.append(route.request.url), route.abort()))
         self.page = self.context.new_page()
         self.page.on("request", lambda request: hostile.MARK in request.url and self.record(f"request {request.url}"))
         self.page.on("console", lambda message: hostile.MARK in message.text and self.record(f"console {message.text}"))
@@ -207,6 +212,7 @@ def test_none_of_her_script_runs_in_any_page_the_instructor_opens(graded, chromi
             assert_shows_like_the_notebook(graded, visits.page, name)
         visits.open((graded / "report.html").as_uri(), "report")
 
+        assert visits.outside == [], f"the pages asked the internet for {visits.outside}"
         ran = {page: found for page, found in visits.ran.items() if found}
         assert not ran, f"her script ran in {len(ran)} pages: {ran}"
         assert len(visits.ran) >= 20, sorted(visits.ran)

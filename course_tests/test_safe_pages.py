@@ -160,7 +160,7 @@ def test_the_platforms_files_hold_no_formula(tmp_path):
     book = exports.Gradebook({"a": 10.0}, [
         exports.Student(hostile.STUDENT, hostile.FIRST_NAME, hostile.LAST_NAME, hostile.EMAIL, hostile.LMS_ID,
                         {"a": 7.0})])
-    options = {"titles": {}, "canvas_ids": {}, "moodle_identity": "email"}
+    options = exports.CourseExports()
     for platform, rows_of in exports.PLATFORMS.items():
         rows, _ = rows_of(book, options)
         path = tmp_path / f"{platform}.csv"

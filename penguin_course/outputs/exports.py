@@ -16,9 +16,9 @@ has no submission:
 - blackboard.csv: ``Username`` (the student id), ``Last Name``, ``First Name``, a column per assignment.
 
 Identities come from the gradebook's student table, which `make roster ROSTER=students.csv`
-fills with nbgrader's own import. Assignment titles and Canvas ids come from nbgrader_config.py
-(``c.CourseExports.titles``, ``c.CourseExports.canvas_ids``); a title defaults to the
-assignment's name.
+fills with nbgrader's own import. Which platforms, the assignments' titles and Canvas ids come
+from nbgrader_config.py (``CourseExports``: ``platforms``, ``titles``, ``canvas_ids``); a title
+defaults to the assignment's name.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ import csv
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from traitlets import Dict, Enum, List, TraitError, Unicode, validate
+from traitlets.config import Configurable
 
 from penguin_course.course.directory import Course
 from penguin_course.course.nbgrader_cli import nbgrader
@@ -78,24 +81,43 @@ def read_gradebook(course: Course) -> Gradebook:
     return Gradebook(assignments, students)
 
 
-def settings(course: Course) -> dict:
-    """The course's export settings (nbgrader_config.py's ``c.CourseExports``)."""
-    section = course.config.get("CourseExports", {})
-    identity = str(section.get("moodle_identity", "email"))
-    if identity not in MOODLE_IDENTITIES:
-        raise ExportError(f"nbgrader_config.py: c.CourseExports.moodle_identity is {identity!r}; expected one of "
-                          f"{', '.join(MOODLE_IDENTITIES)}")
-    return {"titles": dict(section.get("titles", {})), "canvas_ids": dict(section.get("canvas_ids", {})),
-            "moodle_identity": identity}
+class CourseExports(Configurable):
+    """What `make export` writes, set in nbgrader_config.py (``c.CourseExports.…``)."""
+
+    platforms = List(Unicode(), default_value=["canvas", "moodle", "brightspace", "blackboard"],
+                     help="The learning platforms the course uses: a file is written for each, and `make export` "
+                          "fails only when one of these cannot identify a student.").tag(config=True)
+    titles = Dict(value_trait=Unicode(), help="Each assignment's column title (default: its name).").tag(config=True)
+    canvas_ids = Dict(value_trait=Unicode(),
+                      help="Each assignment's Canvas assignment id, for its column's title.").tag(config=True)
+    moodle_identity = Enum(list(MOODLE_IDENTITIES), default_value="email",
+                           help="What identifies a student in moodle.csv: email, username (the student id) or "
+                                "idnumber (the LMS user id).").tag(config=True)
+
+    @validate("platforms")
+    def _known_platforms(self, proposal):
+        unknown = [name for name in proposal["value"] if name not in PLATFORMS]
+        if unknown:
+            raise TraitError(f"unknown platform {', '.join(map(repr, unknown))}: expected some of "
+                             f"{', '.join(PLATFORMS)}")
+        return proposal["value"]
+
+
+def settings(course: Course) -> CourseExports:
+    """The course's export settings (nbgrader_config.py's ``c.CourseExports``); ExportError if one is wrong."""
+    try:
+        return CourseExports(config=course.config)
+    except TraitError as error:
+        raise ExportError(f"nbgrader_config.py: c.CourseExports: {error}") from None
 
 
 def score_text(student: Student, assignment: str) -> str:
     return f"{student.scores[assignment]:g}" if assignment in student.scores else ""
 
 
-def canvas(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
-    titles = [options["titles"].get(name, name) for name in book.assignments]
-    headers = [f"{title} ({options['canvas_ids'][name]})" if name in options["canvas_ids"] else title
+def canvas(book: Gradebook, options: CourseExports) -> tuple[list[list[str]], list[str]]:
+    titles = [options.titles.get(name, name) for name in book.assignments]
+    headers = [f"{title} ({options.canvas_ids[name]})" if name in options.canvas_ids else title
                for name, title in zip(book.assignments, titles)]
     rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *headers],
             ["Points Possible", "", "", "", "", *(f"{points:g}" for points in book.assignments.values())]]
@@ -106,27 +128,27 @@ def canvas(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
     return rows, []  # the student id always identifies the student (SIS Login ID)
 
 
-def moodle(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
-    identity = options["moodle_identity"]
+def moodle(book: Gradebook, options: CourseExports) -> tuple[list[list[str]], list[str]]:
+    identity = options.moodle_identity
     value = {"email": lambda s: s.email, "username": lambda s: s.id, "idnumber": lambda s: s.lms_user_id}[identity]
-    rows = [[MOODLE_IDENTITIES[identity], *(options["titles"].get(name, name) for name in book.assignments)]]
+    rows = [[MOODLE_IDENTITIES[identity], *(options.titles.get(name, name) for name in book.assignments)]]
     missing = [student.id for student in book.students if not value(student)]
     rows += [[value(student), *(score_text(student, a) for a in book.assignments)]
              for student in book.students if value(student)]
     return rows, [f"{student} (no {MOODLE_IDENTITIES[identity].lower()})" for student in missing]
 
 
-def brightspace(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
+def brightspace(book: Gradebook, options: CourseExports) -> tuple[list[list[str]], list[str]]:
     rows = [["OrgDefinedId", "Username",
-             *(f"{options['titles'].get(name, name)} Points Grade" for name in book.assignments),
+             *(f"{options.titles.get(name, name)} Points Grade" for name in book.assignments),
              "End-of-Line Indicator"]]
     rows += [[student.lms_user_id, student.id, *(score_text(student, a) for a in book.assignments), "#"]
              for student in book.students]
     return rows, []
 
 
-def blackboard(book: Gradebook, options: dict) -> tuple[list[list[str]], list[str]]:
-    rows = [["Username", "Last Name", "First Name", *(options["titles"].get(name, name) for name in book.assignments)]]
+def blackboard(book: Gradebook, options: CourseExports) -> tuple[list[list[str]], list[str]]:
+    rows = [["Username", "Last Name", "First Name", *(options.titles.get(name, name) for name in book.assignments)]]
     rows += [[student.id, student.last_name, student.first_name, *(score_text(student, a) for a in book.assignments)]
              for student in book.students]
     return rows, []
@@ -145,13 +167,14 @@ def write_csv(path: Path, rows: list[list[str]]) -> None:
 
 
 def export(course: Course) -> tuple[list[Path], list[str]]:
-    """exports/<platform>.csv for every platform; (the files, the students a platform could not
-    identify, named with the platform: they are left out of its file)."""
+    """exports/<platform>.csv for every platform the course uses (``CourseExports.platforms``); (the
+    files, the students a platform could not identify, named with the platform: they are left out
+    of its file)."""
     options = settings(course)
     book = read_gradebook(course)
     written, unidentified = [], []
-    for platform, rows_of in PLATFORMS.items():
-        rows, missing = rows_of(book, options)
+    for platform in options.platforms:
+        rows, missing = PLATFORMS[platform](book, options)
         path = course.root / EXPORTS / f"{platform}.csv"
         write_csv(path, rows)
         written.append(path)
