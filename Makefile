@@ -49,10 +49,10 @@ validate: $(INSTALLED)  ## students: run NOTEBOOK=path as the grader will; lists
 	@test -n "$(NOTEBOOK)" || { echo "usage: make validate NOTEBOOK=path/to/notebook.ipynb" >&2; exit 2; }
 	$(BIN)/python -m penguin_course validate "$(NOTEBOOK)"
 
-exchange: $(INSTALLED)  ## create nbgrader's exchange (NBGRADER_EXCHANGE, default /srv/nbgrader/exchange) for the Assignments tab
+exchange: $(INSTALLED)  ## create nbgrader's exchange (NBGRADER_EXCHANGE, default /srv/nbgrader/exchange) for the students' Assignment List
 	$(BIN)/python -m penguin_course exchange
 
-release-assignment: $(INSTALLED)  ## put release/ in the exchange: students fetch it in the Assignments tab (ASSIGNMENT=name)
+release-assignment: $(INSTALLED)  ## put release/ in the exchange: students fetch it in their Assignment List (ASSIGNMENT=name)
 	$(BIN)/python -m penguin_course release-assignment $(if $(FORCE),--force) $(ASSIGNMENT_OPTION)
 
 collect: $(INSTALLED)  ## bring the students' latest submissions from the exchange into submitted/ (ASSIGNMENT=name)
@@ -62,7 +62,7 @@ zip-collect: $(INSTALLED)  ## bring ARCHIVE=zip-or-folder of notebooks from a le
 	@test -n "$(ARCHIVE)" || { echo "usage: make zip-collect ARCHIVE=path/to/submissions.zip" >&2; exit 2; }
 	$(BIN)/python -m penguin_course zip-collect "$(ARCHIVE)" $(ASSIGNMENT_OPTION)
 
-release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in the Assignments tab (ASSIGNMENT=name; FORCE=1 while answers wait to be graded by hand)
+release-feedback: $(INSTALLED)  ## put the feedback pages in the exchange: students fetch them in their Assignment List (ASSIGNMENT=name; FORCE=1 while answers wait to be graded by hand)
 	$(BIN)/python -m penguin_course release-feedback $(if $(FORCE),--force) $(ASSIGNMENT_OPTION)
 
 sandbox: $(INSTALLED)  ## install bubblewrap and Graphviz (apt; sudo unless root) and check that grading can sandbox here

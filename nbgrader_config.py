@@ -15,7 +15,7 @@ c.CourseDirectory.course_id = "intro-deep-learning"
 # NBGRADER_DB_URL=postgresql+psycopg://grader@db.example.org/intro_dl (see the README).
 c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", "sqlite:///gradebook.db")
 
-# nbgrader's exchange, through which students fetch and submit in the Assignments tab:
+# nbgrader's exchange, through which students fetch and submit in the Assignment List (Nbgrader menu):
 # `make exchange` creates it and writes the students' side of this setting.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 

@@ -15,8 +15,10 @@ import pytest
 from conftest import class_results, failed, grade_as_a_class, grade_student_notebook, submission
 from student_answers import CHEATS, KERNEL_ATTACKS, LIARS
 from penguin_course.course import notebooks
+from penguin_course.course.assignments import Assignment
+from penguin_course.course.directory import Course
 from penguin_course.grading.execute import execute, run_notebook, score
-from penguin_course.course.paths import NOTEBOOKS, RELEASE, SOURCE
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
 from penguin_course.preparing.wrong_answers import WRONG_ANSWERS
 
 pytestmark = pytest.mark.slow
@@ -112,6 +114,30 @@ def test_wrong_answer_fails_exactly_the_tests_that_depend_on_it(graded, case):
     found = failures(graded, case)
     assert case[2] in found, found
     assert set(found) == CASES[case][1], found
+
+
+HIDDEN_TESTS = {(name, notebooks.grade_id(cell)) for name in NOTEBOOKS for cell in notebooks.read(SOURCE / name).cells
+                if notebooks.is_autograded_test(cell) and "### BEGIN HIDDEN TESTS" in cell.source}
+
+
+def test_every_hidden_test_has_a_known_wrong_answer():
+    failed_by_some = {(answer.notebook, test) for answer in WRONG_ANSWERS.values() for test in answer.fails}
+    assert HIDDEN_TESTS and HIDDEN_TESTS <= failed_by_some, sorted(HIDDEN_TESTS - failed_by_some)
+
+
+@pytest.mark.parametrize("case", params("wrong"))
+def test_a_hidden_test_a_wrong_answer_fails_says_what_was_expected(graded, case):
+    """Its message, as the student's feedback page shows it ('Type: message'), says more than the
+    exception's type: never a bare AssertionError."""
+    root, _ = graded
+    course = Course(root)
+    run = course.read_run(Assignment(course, ASSIGNMENT), SEATS[case])
+    assert run is not None
+    cells = {(notebook.name, cell.grade_id): cell for notebook in run[1].notebooks for cell in notebook.cells}
+    for test in CASES[case][1]:
+        if (case[1], test) in HIDDEN_TESTS:
+            message = cells[(case[1], test)].message
+            assert message.partition(":")[2].strip(), f"{test} failed with only {message!r}"
 
 
 @pytest.mark.parametrize("case", params("cheat"))

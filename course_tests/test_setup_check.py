@@ -59,3 +59,24 @@ def test_without_graphviz_plot_model_fails_with_the_install_hint(tmp_path, monke
         setup_check.plot_model_draws()
     assert all(hint in str(failure.value) for hint in ("conda install graphviz", "sudo apt install graphviz",
                                                        "brew install graphviz"))
+
+
+def test_a_running_jupyterlab_that_still_serves_formgrader_is_found(tmp_path, monkeypatch):
+    """`setup` switches formgrader off in the environment, but a JupyterLab started before keeps it:
+    `check` finds such a server (this user's, through Jupyter's runtime files), and no other."""
+    from course_tests import browser
+
+    runtime, config, home = tmp_path / "runtime", tmp_path / "config", tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    env = browser.environment(HOME=str(home), JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(config))
+    with browser.jupyter_lab(tmp_path, env, tmp_path / "with-formgrader.log") as server:
+        assert [url.rstrip("/") for url in setup_check.servers_serving_formgrader()] == [server.base]
+        monkeypatch.setattr(setup_check, "instructor_tools_shown", lambda: [])  # as after `setup`
+        with pytest.raises(setup_check.CheckFailed, match="started before `setup`"):
+            setup_check.students_jupyterlab()
+    config.mkdir(exist_ok=True)
+    (config / "jupyter_server_config.json").write_text(
+        '{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": false}}}')
+    with browser.jupyter_lab(tmp_path, env, tmp_path / "without-formgrader.log"):
+        assert setup_check.servers_serving_formgrader() == []

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the exchange is {folder}; students' Jupyter finds the course through {config}")
         elif args.command == "release-assignment":
             names = exchange.release_assignment(course, force=args.force, name=args.assignment)
-            print(f"released {', '.join(names)}: students can fetch it in the Assignments tab")
+            print(f"released {', '.join(names)}: students can fetch it in the Assignment List (Nbgrader menu)")
         elif args.command == "collect":
             collect.collect(course, name=args.assignment)
             taken = [student for student in grade.students(course.submitted) if is_student_id(student)]
@@ -172,9 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             return max(int(bool(skipped)), refuse_folders(course))
         elif args.command == "release-feedback":
             released = exchange.release_feedback(course, name=args.assignment, force=args.force)
-            print(f"released the feedback of {', '.join(released)}: students "
-                  "fetch it in the "
-                  "Assignments tab")
+            print(f"released the feedback of {', '.join(released)}: students fetch it in the Assignment List "
+                  "(Nbgrader menu), Fetch Feedback")
         elif args.command == "sandbox":
             system.ensure(system.BUBBLEWRAP)
             dot = system.ensure(system.GRAPHVIZ)  # grading needs it as much: notebooks may call plot_model

@@ -189,11 +189,36 @@ def instructor_tools_shown() -> list[str]:
             + [name for name in INSTRUCTOR_SERVER_EXTENSIONS if servers.enabled(name)])
 
 
+def servers_serving_formgrader(timeout: float = 3.0) -> list[str]:
+    """The addresses of this user's running Jupyter servers that still serve formgrader: a server
+    keeps the extensions it started with, so one started before `setup` still has it."""
+    import urllib.error
+    import urllib.request
+
+    from jupyter_server.serverapp import list_running_servers
+
+    found = []
+    for server in list_running_servers():
+        url = server.get("url", "").rstrip("/")
+        request = urllib.request.Request(f"{url}/formgrader", headers={"Authorization": f"token {server.get('token', '')}"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                if response.status == 200:
+                    found.append(url)
+        except (urllib.error.URLError, OSError, ValueError):  # gone, not formgrader, or not answering: not counted
+            continue
+    return found
+
+
 def students_jupyterlab() -> str:
     shown = instructor_tools_shown()
     if shown:
         raise CheckFailed(f"JupyterLab shows nbgrader's tools for instructors ({', '.join(shown)}): run "
-                          "`python course_tools.pyz setup` once in this environment")
+                          "`python course_tools.pyz setup` once in this environment, then start JupyterLab again")
+    running = servers_serving_formgrader()
+    if running:
+        raise CheckFailed(f"a JupyterLab started before `setup` still shows the instructors' tools ({', '.join(running)}): "
+                          "stop it (File → Shut Down, or Ctrl+C where it runs) and start `jupyter lab` again")
     return "JupyterLab shows nbgrader's Assignment List and Validate, not the instructors' tools"
 
 

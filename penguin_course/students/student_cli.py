@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
         for command in setup_check.hide_instructor_tools():
             print(f"ran: {command}")
-        print("JupyterLab in this environment now shows nbgrader's Assignment List and Validate only")
+        print("JupyterLab in this environment now shows nbgrader's Assignment List and Validate only. "
+              "A JupyterLab that is already running keeps the instructors' tools until it is restarted: "
+              "stop it (File → Shut Down) and start `jupyter lab` again.")
         return 0
     if args.command == "check":
         from penguin_course.setup import setup_check
