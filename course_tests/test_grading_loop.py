@@ -63,7 +63,7 @@ def in_gradebook(root, student, notebook, cell):
     with Gradebook(Course(root).db_url) as gradebook:
         given = gradebook.find_grade(cell, notebook, ASSIGNMENT, student)
         comment = gradebook.find_comment(cell, notebook, ASSIGNMENT, student)
-        return given.manual_score, given.needs_manual_grade, comment.manual_comment
+        return given.manual_score, given.needs_manual_grade, comment.comment  # the grader's, else the note
 
 
 def total_score(root, student):
@@ -131,13 +131,23 @@ def test_grading_again_keeps_the_hand_grades_of_unchanged_answers(course):
     assert total_score(course, "ada") == before - 1.5
     earlier = "On the earlier answer, graded 1.5 of 2 by hand"
     assert comment == f"{earlier}: {COMMENT}"
+    with Gradebook(Course(course).db_url) as gradebook:  # formgrader's comment box: empty, the note its placeholder
+        written = gradebook.find_comment("answer-hidden-size", NB2, ASSIGNMENT, "ada")
+        assert (written.manual_comment, written.auto_comment) == (None, f"{earlier}: {COMMENT}")
     text = page(course, "ada", NB2)
     assert "Waiting to be graded by hand" in text and f"{earlier}: Good reasoning" in text
+    grade.grade_class(Course(course), force=True, only=["ada"])  # graded again while it waits: the note stays
+    assert in_gradebook(course, "ada", NB2, "answer-hidden-size") == (None, True, f"{earlier}: {COMMENT}")
     # feedback is not returned while an answer waits, and nothing is released
     for name in ("submission_secret.txt", "timestamp.txt"):  # as if ada had submitted through the exchange
         (course / "feedback" / "ada" / ASSIGNMENT / name).write_text("x\n")
     with pytest.raises(exchange.ExchangeError, match=r"ada \(penguin-classification\) still wait"):
         exchange.release_feedback(Course(course))
+    # graded again with no comment: the earlier score does not become the new grade's comment
+    grade_by_hand(course, "ada", NB2, "answer-hidden-size", 2.0, None)
+    refresh(Course(course))
+    assert in_gradebook(course, "ada", NB2, "answer-hidden-size") == (2.0, False, None)
+    assert earlier not in page(course, "ada", NB2)
     grade_by_hand(course, "ada", NB2, "answer-hidden-size", 2.0, "Better.")
     refresh(Course(course))
     assert total_score(course, "ada") == before + 0.5

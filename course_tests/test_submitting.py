@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 
 import nbformat
@@ -143,6 +144,28 @@ def test_the_exchange_carries_work_in_and_feedback_out(course_copy, tmp_path, mo
     log = nbgrader_as("ada", home, env, "fetch_feedback", ASSIGNMENT)
     pages = list((home / ASSIGNMENT / "feedback").rglob("1-inspect-dataset.html"))
     assert len(pages) == 1 and "Score: 11 / 11" in pages[0].read_text(), log
+    assert exchange.SUPERSEDED not in pages[0].read_text()
+
+    # ada submits again; her new feedback is released: her first page says it was superseded
+    time.sleep(1.1)  # a later timestamp (nbgrader's have microseconds; the folders, seconds)
+    nbgrader_as("ada", home, env, "submit", ASSIGNMENT)
+    collect.collect(course)
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        shutil.copy(submitted / name, feedback / name)
+    latest = (feedback / "timestamp.txt").read_text().strip()
+    (feedback / "1-inspect-dataset.html").write_text("<html><body><p>Score: 10 / 11</p></body></html>")
+    assert exchange.release_feedback(course) == ["ada"]
+    log = nbgrader_as("ada", home, env, "fetch_feedback", ASSIGNMENT)
+    pages = {page.parent.name: page.read_text() for page in (home / ASSIGNMENT / "feedback").rglob("1-inspect-dataset.html")}
+    assert len(pages) == 2, log
+    first, second = pages[min(pages)], pages[max(pages)]
+    assert max(pages) == latest and "Score: 10 / 11" in second and exchange.SUPERSEDED not in second
+    assert first.index(exchange.SUPERSEDED) < first.index("Score: 11 / 11"), "the notice comes first"
+    assert f"feedback/{latest}/" in first
+    exchange.release_feedback(course)  # released again: the notice is there once
+    nbgrader_as("ada", home, env, "fetch_feedback", ASSIGNMENT)
+    assert (home / ASSIGNMENT / "feedback" / min(pages) / "1-inspect-dataset.html").read_text().count(
+        exchange.SUPERSEDED) == 1
 
 
 STUDENT_ACTIVATION = """

@@ -1,5 +1,5 @@
 """nbgrader's exchange: the shared folder through which students fetch assignments, submit
-them and fetch their feedback in JupyterLab's *Assignments* tab (`make exchange`).
+them and fetch their feedback in JupyterLab's *Assignment List* (`make exchange`).
 
 nbgrader expects the folder to exist and be writable by every student, and each student's
 Jupyter to know the course and where the folder is; it sets up neither. This creates the
@@ -8,7 +8,10 @@ folder and writes the students' side of the setting where their Jupyter reads it
 
 from __future__ import annotations
 
+import glob
+import html
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -37,7 +40,7 @@ def student_config_path() -> Path:
 
 
 def student_config(course_id: str, exchange: Path) -> str:
-    return (f'"""Written by `make exchange`: where students find the course in the Assignments tab."""\n'
+    return (f'"""Written by `make exchange`: where students find the course in the Assignment List (Nbgrader menu)."""\n'
             f"c = get_config()  # noqa: F821\n"
             f"c.CourseDirectory.course_id = {course_id!r}\n"
             f"c.Exchange.root = {str(exchange)!r}\n")
@@ -94,12 +97,13 @@ def waiting_for_hand_grading(course: Course, assignment: str) -> list[str]:
 
 def release_feedback(course: Course, name: str | None = None, force: bool = False) -> list[str]:
     """``nbgrader release_feedback``: put each student's feedback pages in the exchange, where the
-    student fetches them in the Assignments tab; the students whose feedback was released.
+    student fetches them in the Assignment List (Nbgrader menu); the students whose feedback was released.
 
     Only work submitted through the exchange can be returned through it (nbgrader files the
     pages under a secret of the submission); the feedback of work that came another way stays
     in feedback/ for the instructor to hand out. While a student's answer waits to be graded by
-    hand, nothing is released (the page would show it ungraded), unless ``force``."""
+    hand, nothing is released (the page would show it ungraded), unless ``force``. The pages of a
+    student's earlier submissions say at their top that they were superseded (``mark_superseded``)."""
     releases = []
     for assignment in chosen(course, name):
         folders = sorted(path.parent for path in course.feedback.glob(f"*/{assignment.name}/*.html"))
@@ -118,6 +122,7 @@ def release_feedback(course: Course, name: str | None = None, force: bool = Fals
         others = sorted(set(students) - set(returnable))
         nbgrader(course, "release_feedback", assignment.name,
                  *([f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []))
+        mark_superseded(course, assignment, returnable)
         released.update(returnable)
     if not released:
         if not any(course.feedback.glob("*/*/*.html")):
@@ -126,3 +131,44 @@ def release_feedback(course: Course, name: str | None = None, force: bool = Fals
         raise ExchangeError("no feedback to release through the exchange: none of the graded work was submitted "
                             "through it (hand out feedback/<student>/ another way)")
     return sorted(released)
+
+
+SUPERSEDED = "superseded-notice"  # the class of the notice at the top of a superseded page
+
+
+def superseded_notice(submitted: str, latest: str) -> str:
+    return (f"<div class='{SUPERSEDED}' style='border:2px solid #c60;background:#fff4e5;padding:.6em 1em;"
+            f"margin:.5em'><strong>This page is about your submission of {html.escape(submitted)}, which "
+            f"your submission of {html.escape(latest)} superseded.</strong> The feedback on that one is in "
+            f"<code>feedback/{html.escape(latest)}/</code>: it is the one that counts.</div>")
+
+
+def mark_superseded(course: Course, assignment: Assignment, students: list[str]) -> list[Path]:
+    """Put a notice at the top of the pages released earlier for each of ``students``' earlier
+    submissions of ``assignment`` (in the exchange, where nbgrader files a page under its
+    submission's secret): the student's next *Fetch Feedback* brings them, in place of the pages
+    fetched before, beside those of the submission that counts. The pages marked."""
+    from nbgrader.utils import notebook_hash, parse_utc
+
+    course_id, root = settings(course)
+    marked = []
+    for student in students:
+        latest = (assignment.feedback(student) / "timestamp.txt").read_text().strip()
+        for folder in (root / course_id / "inbound").glob(f"{glob.escape(student)}+{glob.escape(assignment.name)}+*"):
+            try:
+                submitted = (folder / "timestamp.txt").read_text().strip()
+                secret = (folder / "submission_secret.txt").read_text()
+                earlier = parse_utc(submitted) < parse_utc(latest)
+            except (OSError, ValueError):
+                continue  # not a submission nbgrader can return feedback for
+            if not earlier:
+                continue
+            for notebook in assignment.notebooks:
+                page = root / course_id / "feedback" / f"{notebook_hash(secret=secret, notebook_id=Path(notebook).stem)}.html"
+                if not page.is_file() or SUPERSEDED in (text := page.read_text()):
+                    continue
+                body = re.search(r"<body[^>]*>", text)
+                at = body.end() if body else 0
+                page.write_text(text[:at] + superseded_notice(submitted, latest) + text[at:])
+                marked.append(page)
+    return marked

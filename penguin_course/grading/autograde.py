@@ -40,6 +40,7 @@ from penguin_course.isolation import judge as judging
 from penguin_course.course.notebooks import GRADING_ENV, failure_message
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.gradebook import Gradebook
+from penguin_course.course.hand_grades import earlier_grade_notes, earlier_note
 from penguin_course.isolation.sandbox import DisposableKernelManager, Sandbox, SandboxUnavailable, Template, spares
 from penguin_course.course.records import (ERROR, FAILED, INVALID, MANUAL, MISSING, PASSED, TIMEOUT, CellResult,
                                            NotebookResult, StudentResult)
@@ -470,6 +471,7 @@ def save_student(gradebook: Gradebook, assignment: Assignment, result: StudentRe
         # when it was submitted, as nbgrader's autograde records it: formgrader compares it with
         # the submission's, and late penalties are counted from it
         gradebook.update_or_create_submission(assignment.name, result.student, timestamp=submitted_at(folder))
+        notes = earlier_grade_notes(gradebook, assignment.name, result.student)  # SaveAutoGrades clears them
         for notebook_result in result.notebooks:
             path = folder / notebook_result.name
             if notebook_result.status in (MISSING, INVALID) or not path.exists():
@@ -479,7 +481,7 @@ def save_student(gradebook: Gradebook, assignment: Assignment, result: StudentRe
             saver.gradebook_session = gradebook
             saver(read_graded(path), resources_for(assignment, result.student, notebook_result.name,
                                                                    folder))
-        waiting = keep_hand_grades(gradebook, assignment, result, previous)
+        waiting = keep_hand_grades(gradebook, assignment, result, previous, notes)
     return waiting
 
 
@@ -506,31 +508,34 @@ def unchanged_answers(result: StudentResult, previous: StudentResult | None) -> 
             if c.answer and before.get((n.name, c.grade_id)) == c.answer}
 
 
-def keep_hand_grades(gradebook, assignment: Assignment, result: StudentResult, previous: StudentResult | None) -> list[str]:
+def keep_hand_grades(gradebook, assignment: Assignment, result: StudentResult, previous: StudentResult | None,
+                     notes: dict[tuple[str, str], str] | None = None) -> list[str]:
     """Settle the hand grades of ``result``'s answers after SaveAutoGrades, which puts every answer
     graded by hand back in the queue and keeps counting its score. An answer that is the same as in
     the ``previous`` run keeps its grade and comment and leaves the queue; one that changed waits to
-    be graded again and counts as not graded: its earlier score leaves the grade for its comment,
-    which says it was about the earlier answer. The grade ids of the answers put back in the queue."""
+    be graded again and counts as not graded: its earlier score and comment leave the grade for a
+    note which says they were about the earlier answer (``hand_grades``); an answer that waits keeps its
+    note (``notes``: those it had before SaveAutoGrades cleared them). The grade ids of the answers
+    put back in the queue."""
     unchanged = unchanged_answers(result, previous)
     answers = [(n.name, c.grade_id) for n in result.notebooks for c in n.cells if c.answer]
     waiting = []
     for name, cell in answers:
+        key = (Path(name).stem, cell)
         try:
-            grade = gradebook.find_grade(cell, Path(name).stem, assignment.name, result.student)
+            grade = gradebook.find_grade(cell, key[0], assignment.name, result.student)
+            comment = gradebook.find_comment(cell, key[0], assignment.name, result.student)
         except MissingEntry:
             continue
         if grade.manual_score is None:
+            if grade.needs_manual_grade and key in (notes or {}):
+                comment.auto_comment = notes[key]
             continue
         if (name, cell) in unchanged:
             grade.needs_manual_grade = False
             continue
-        earlier = f"On the earlier answer, graded {grade.manual_score:g} of {grade.max_score:g} by hand"
-        try:
-            comment = gradebook.find_comment(cell, Path(name).stem, assignment.name, result.student)
-            comment.manual_comment = f"{earlier}: {comment.manual_comment}" if comment.manual_comment else f"{earlier}."
-        except MissingEntry:
-            pass
+        comment.auto_comment = earlier_note(grade.manual_score, grade.max_score, comment.manual_comment)
+        comment.manual_comment = None
         grade.manual_score, grade.needs_manual_grade = None, True
         waiting.append(cell)
     return waiting

@@ -53,6 +53,7 @@ from traitlets import Bool
 
 from penguin_course.course.directory import Course
 from penguin_course.course.gradebook import Gradebook
+from penguin_course.course.hand_grades import is_note
 from penguin_course.outputs import deadlines, safe_html
 from penguin_course.course.nbgrader_cli import NbgraderError
 
@@ -117,7 +118,9 @@ class MathToMathML(CoursePreprocessor):
 
 class MarkHandGrading(CoursePreprocessor):
     """Say which answers wait to be graded by hand (after GetGrades, which puts in scores and
-    comments): on the answer, beside the grader's comment, and at the top of the page."""
+    comments): on the answer, beside the grader's comment, and at the top of the page. An answer
+    graded again since it changed shows the grader's new comment only, not the note on its earlier
+    grade (``hand_grades``)."""
 
     def preprocess(self, nb, resources):
         meta = resources["nbgrader"]
@@ -135,6 +138,12 @@ class MarkHandGrading(CoursePreprocessor):
                     pending.append(cell)
                     comment = cell.metadata.nbgrader.get("comment")
                     cell.metadata.nbgrader["comment"] = f"**{PENDING}**" + (f"\n\n{comment}" if comment else "")
+                elif grade.manual_score is not None and is_note(cell.metadata.nbgrader.get("comment")):
+                    # graded again by hand since it changed: the note on the earlier grade is not
+                    # this answer's comment (a refresh removes it from the gradebook too)
+                    written = gradebook.find_comment(cell.metadata.nbgrader.grade_id, meta["notebook"],
+                                                     meta["assignment"], meta["student"]).manual_comment
+                    cell.metadata.nbgrader["comment"] = written
         if pending:
             count = f"{len(pending)} answer{'s' if len(pending) > 1 else ''}"
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(

@@ -15,7 +15,9 @@ could not be graded, which test timed out), this writes:
 - report.html.
 
 First, the late penalties are set again from the due dates, extensions.csv and the late policy
-(``deadlines.settle``). It runs no student code and takes seconds, so it can follow every session of grading by hand.
+(``deadlines.settle``), and answers graded again by hand lose the note on their earlier grade
+(``hand_grades``). It runs no student code and takes seconds, so it can follow every session of
+grading by hand.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy.orm import joinedload, load_only
 from penguin_course.course import uptodate
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
+from penguin_course.course.hand_grades import clear_answered_notes
 from penguin_course.course.notebooks import graded_cells
 from penguin_course.course.records import FAILED, INVALID, MANUAL, MISSING, PASSED, StudentResult
 from penguin_course.outputs import deadlines
@@ -152,6 +155,9 @@ def refresh(course: Course) -> pd.DataFrame:
         raise NothingToRefresh(f"there is no gradebook in {root}: grade first (make grade)")
     for note in deadlines.settle(course):  # before any output is written: a mistake in extensions.csv stops here
         print(f"note: {note}", file=sys.stderr)
+    with course.gradebook() as gradebook:  # answers graded again by hand lose the note on their earlier grade
+        if sum(clear_answered_notes(gradebook, assignment.name) for assignment in course.assignments):
+            gradebook.db.commit()
     runs, rows = {}, []
     for assignment in course.assignments:
         students = sorted(path.parent.name for path in course.autograded.glob(f"*/{assignment.name}"))
