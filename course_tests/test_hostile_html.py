@@ -108,13 +108,14 @@ class Visits:
     def record(self, what: str) -> None:
         self.ran.setdefault(self.current, []).append(what)
 
-    def open(self, url: str, name: str, wait_for: str | None = None) -> None:
+    def open(self, url: str, name: str, *wait_for: str) -> None:
+        """Go to ``url`` and wait until each of ``wait_for`` (selectors) is visible, then a little more."""
         self.current = name
         self.ran.setdefault(name, [])
         self.page.goto(url)
         self.page.wait_for_load_state("networkidle")
-        if wait_for:
-            self.page.locator(wait_for).first.wait_for()
+        for selector in wait_for:
+            self.page.locator(selector).first.wait_for()
         self.page.wait_for_timeout(SETTLE_MS)
         self.shots.take(self.page, name, full_page=True)
 
@@ -124,6 +125,10 @@ class Visits:
 
 def lab_environment(work: Path) -> dict[str, str]:
     browser.lab_settings(work / "jupyter-config")
+    # every cell rendered, not only those in view: her payloads sit at the end of the notebooks
+    tracker = work / "jupyter-config" / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True, exist_ok=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     (work / "home").mkdir(exist_ok=True)
     python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return browser.environment(HOME=str(work / "home"), JUPYTER_CONFIG_DIR=str(work / "jupyter-config"),
@@ -177,11 +182,11 @@ def test_none_of_her_script_runs_in_any_page_the_instructor_opens(graded, chromi
                      f"/formgrader/manage_students/{hostile.STUDENT}/{ASSIGNMENT}",
                      f"/formgrader/manage_submissions/{ASSIGNMENT}", f"/formgrader/gradebook/{ASSIGNMENT}",
                      *(f"/formgrader/gradebook/{ASSIGNMENT}/{Path(name).stem}" for name in NOTEBOOKS)]:
-            visits.open(server.base + path, "formgrader" + path.replace("/formgrader", ""), wait_for="#main-table tr")
+            visits.open(server.base + path, "formgrader" + path.replace("/formgrader", ""), "#main-table tr")
         mine = submission_ids(graded, hostile.STUDENT)
         for name, submission in mine.items():
             visits.open(f"{server.base}/formgrader/submissions/{submission}/", f"formgrader-{hostile.STUDENT}-{name}",
-                        wait_for="#notebook-container")
+                        "#notebook-container")
         # her names on the roster, shown when the grader reveals them, are text
         visits.page.locator("span.glyphicon.name-hidden").click()
         shown = visits.page.locator("a.name-shown").first
@@ -194,13 +199,21 @@ def test_none_of_her_script_runs_in_any_page_the_instructor_opens(graded, chromi
 
         # the same notebooks as the instructor sees them in JupyterLab (the live notebook link)
         for name in NOTEBOOKS[:2]:
+            # JupyterLab restores the notebook opened before in a tab of its own: wait for this one's
             visits.open(server.url(f"/lab/tree/autograded/{hostile.STUDENT}/{ASSIGNMENT}/{name}"),
-                        f"lab-{hostile.STUDENT}-{name}", wait_for=".jp-Notebook .jp-Cell")
+                        f"lab-{hostile.STUDENT}-{name}", f".lm-TabBar-tab.lm-mod-current:has-text('{name}')",
+                        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell")
+            shown = visits.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedHTMLCommon",
+                                        has_text="a markdown link")
+            assert shown.count() >= 1, "her markup at the end of the notebook was rendered"
+            shown.last.scroll_into_view_if_needed()
+            visits.page.wait_for_timeout(SETTLE_MS)
+            shots.take(visits.page, f"lab-{hostile.STUDENT}-{name}-her-markup")
 
         # the well-behaved student's plots, tables and maths still show
         for name, submission in submission_ids(graded, WELL_BEHAVED).items():
             visits.open(f"{server.base}/formgrader/submissions/{submission}/", f"formgrader-{WELL_BEHAVED}-{name}",
-                        wait_for="#notebook-container")
+                        "#notebook-container")
             assert_shows_like_the_notebook(graded, visits.page, name)
 
         # pages opened from disk: her feedback (as she or a teaching assistant opens it), the report
@@ -240,7 +253,7 @@ def test_with_the_sanitizing_switched_off_her_script_runs(graded, chromium, requ
             if name in NOTEBOOKS[:2]:
                 opened.append(f"formgrader-{name}")
                 visits.open(f"{server.base}/formgrader/submissions/{submission}/", opened[-1],
-                            wait_for="#notebook-container")
+                            "#notebook-container")
         for page in graded_notebooks[:2]:
             opened.append(f"feedback-{page.stem}")
             visits.open((course.feedback / hostile.STUDENT / ASSIGNMENT / f"{page.stem}.html").as_uri(), opened[-1])
