@@ -245,7 +245,7 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 def section(table: pd.DataFrame, matches: list[Match], top: int = 5) -> str:
     """The report's part on similarity: the most similar pairs, and their matching code side by side."""
     intro = ("<p>Similarity is a reason to look, not a verdict: short answers to the same exercise look "
-             "alike. Only what students wrote of their own counts: no line of the released notebook (in any "
+             "alike. Only what students wrote of their own counts: no line of the released notebooks (in any "
              "cell), and none of the code most of the class wrote alike. The score of a pair is the mean, over "
              "the notebooks both wrote something of their own in, of the larger share of one's code (its "
              "fingerprints) found in the other's (names of variables do not matter, nor the order of cells). "
