@@ -97,6 +97,19 @@ def course_copy(tmp_path):
     return tmp_path
 
 
+@pytest.fixture
+def chromium():
+    """Debian's Chromium through Playwright, for the browser tests; the test fails, saying what to
+    install, when it is missing."""
+    from course_tests import browser
+
+    missing = browser.chromium_missing()
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    with browser.chromium() as instance:
+        yield instance
+
+
 def hidden_test_lines() -> list[str]:
     """The lines of the hidden tests that would give them away: not their comments and imports,
     nor a line that a visible test has too (the students have it in the release)."""

@@ -131,15 +131,6 @@ def course(tmp_path_factory) -> Course:
         yield state
 
 
-@pytest.fixture
-def chromium():
-    missing = browser.chromium_missing()
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    with browser.chromium() as instance:
-        yield instance
-
-
 class Run:
     """What the stages share: the browser, the screenshots, and the two JupyterLab servers, each
     started when a stage first needs it and stopped when the test ends, also on failure."""

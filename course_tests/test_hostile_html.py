@@ -77,15 +77,6 @@ def graded(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture
-def chromium():
-    missing = browser.chromium_missing()
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    with browser.chromium() as instance:
-        yield instance
-
-
 class Visits:
     """A browser context whose every frame reports what script of Mallory's ran (``ran``)."""
 
