@@ -97,10 +97,11 @@ dataset: $(INSTALLED)  ## rebuild source/.../penguins.csv from the palmerpenguin
 
 venv: $(INSTALLED)  ## create .venv with the pinned packages
 
-$(INSTALLED): requirements.txt
+$(INSTALLED): requirements.txt penguin_course/setup/instructor_jupyter.py
 	@test -n "$(PYTHON)" || { echo "no Python 3.11, 3.12 or 3.13 found on PATH: install one and run make again, or name it with make PYTHON=/path/to/python3.12; with Python 3.10 or older, use conda: conda env create -f environment.yml, then pip install -r requirements.txt in it" >&2; exit 1; }
 	$(PYTHON) -m penguin_course.setup.bootstrap $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m penguin_course.setup.instructor_jupyter
 	touch $@
 
 clean: $(INSTALLED)  ## remove what grading generates (gradebook, autograded/, feedback/, CSVs); refuses to lose hand grades unless FORCE=1

@@ -4,8 +4,9 @@ A student fetches the assignment in JupyterLab's *Assignments* tab, runs and val
 notebook, and submits; the instructor sets a due date in formgrader that the submission
 missed, collects and grades the class in the sandbox (the work shows as late), grades a
 written answer by hand in formgrader and releases feedback; the student fetches the feedback
-page, which shows the hand grade and comment but no hidden test. Formgrader's own buttons
-write the course's feedback pages and refuse to autograde outside the sandbox.
+page, which shows the hand grade and comment but no hidden test; formgrader's pages show the
+late student's totals as grades.csv does, after the penalty. Formgrader's own buttons write the
+course's feedback pages and refuse to autograde outside the sandbox.
 
 One test runs the loop in order, each stage a subtest that goes on from where the one before
 left off (pytest-xdist cannot split it between workers); a stage whose predecessor failed fails
@@ -509,6 +510,47 @@ def formgrader_shows_the_submission_as_graded_by_make_grade(course, run, page):
     assert re.fullmatch(r"[\d.]+ / [\d.]+", score.strip()), score
 
 
+def as_formgrader_shows(score: float, max_score: float) -> str:
+    """A score as formgrader's pages write it (JavaScript: rounded to 2 decimals, no trailing zeros)."""
+    return f"{round(score, 2):g} / {round(max_score, 2):g}"
+
+
+def formgrader_totals_are_grades_csv_s(course, run, page):
+    """The late student's totals on formgrader's pages (Manage Students, their assignment and its
+    notebooks, Manage Submissions) are grades.csv's and grades-by-test.csv's: after the penalty."""
+    course.require("feedback fetched", "due")  # refreshed after grading by hand; late
+    import pandas as pd
+
+    grades = pd.read_csv(course.course / "grades.csv", dtype={"student_id": str})
+    mine = grades[grades.student_id == STUDENT].iloc[0]
+    assert mine.late_submission_penalty > 0 and mine.score < mine.raw_score, mine.to_string()
+    total = as_formgrader_shows(mine.score, mine.max_score)
+    by_test = pd.read_csv(course.course / "grades-by-test.csv", dtype={"student_id": str})
+    by_test = by_test[by_test.student_id == STUDENT]
+    notebooks = by_test.groupby("notebook").agg(score=("score", "sum"), max_score=("max_score", "sum"),
+                                                penalty=("penalty", "first"))
+    expected_notebooks = {Path(name).stem: as_formgrader_shows(row.score - row.penalty, row.max_score)
+                          for name, row in notebooks.iterrows()}
+
+    def score_in_row(path: str, text: str, shot: str) -> str:
+        browser.open_formgrader(page, run.instructor_lab, path)
+        row = page.locator("#main-table tr", has_text=text).first
+        row.wait_for()
+        run.shots.take(page, shot, full_page=True)
+        assert "after the late penalty" in page.locator(".course-scores-note").inner_text(), "the page says so"
+        return row.locator(".score").inner_text().strip()
+
+    shown = {
+        "Manage Students": score_in_row("/formgrader/manage_students", STUDENT, "students"),
+        "the student's assignments": score_in_row(f"/formgrader/manage_students/{STUDENT}", ASSIGNMENT, "student"),
+        "Manage Submissions": score_in_row(f"/formgrader/manage_submissions/{ASSIGNMENT}", STUDENT, "submissions"),
+    }
+    assert shown == dict.fromkeys(shown, total), f"grades.csv: {total} (raw {mine.raw_score:g}); formgrader: {shown}"
+    shown_notebooks = {name: score_in_row(f"/formgrader/manage_students/{STUDENT}/{ASSIGNMENT}", name, "notebooks")
+                       for name in expected_notebooks}
+    assert shown_notebooks == expected_notebooks
+
+
 def formgrader_buttons_write_safe_feedback_and_refuse_to_autograde(course, run, page):
     course.require("collected")
     browser.open_formgrader(page, run.instructor_lab, f"/formgrader/manage_submissions/{ASSIGNMENT}")
@@ -554,6 +596,8 @@ STAGES = [  # (name in the screenshots, what it checks, function, whether it use
      instructor_grades_the_written_answer_in_formgrader, True),
     ("feedback", "the student fetches feedback with the hand grade and no hidden test",
      student_fetches_feedback_with_the_hand_grade_and_no_hidden_test, True),
+    ("totals", "formgrader's totals are grades.csv's, after the late penalty", formgrader_totals_are_grades_csv_s,
+     True),
     ("status", "formgrader shows the submission as graded by make grade",
      formgrader_shows_the_submission_as_graded_by_make_grade, True),
     ("buttons", "formgrader's buttons write safe feedback and refuse to autograde",

@@ -173,7 +173,8 @@ def jupyter_kernel() -> str:
 # formgrader page, the Create Assignment toolbar): students keep the Assignment List and Validate.
 INSTRUCTOR_LAB_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list",
                           "@jupyter/nbgrader:create-assignment"]
-INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"]
+INSTRUCTOR_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list",
+                                "penguin_course.outputs.formgrader"]  # the course's, in its instructors' environment
 
 
 def instructor_tools_shown() -> list[str]:
