@@ -19,7 +19,7 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo grade merge feedback export roster validate exchange release-assignment collect zip-collect release-feedback \
+.PHONY: help demo grade merge feedback export roster validate due exchange release-assignment collect zip-collect release-feedback \
 	sandbox browser postgres bench test test-fast check release demo-submissions dataset venv clean
 
 help:  ## list the targets
@@ -48,6 +48,9 @@ roster: $(INSTALLED)  ## add ROSTER=students.csv (id, first_name, last_name, ema
 validate: $(INSTALLED)  ## students: run NOTEBOOK=path as the grader will; lists the checks that fail
 	@test -n "$(NOTEBOOK)" || { echo "usage: make validate NOTEBOOK=path/to/notebook.ipynb" >&2; exit 2; }
 	$(BIN)/python -m penguin_course validate "$(NOTEBOOK)"
+
+due: $(INSTALLED)  ## set ASSIGNMENT=name's due date to DUE="2026-12-18 17:00" in due-dates.csv and the gradebook
+	$(BIN)/python -m penguin_course due --assignment "$(ASSIGNMENT)" --due "$(DUE)"
 
 exchange: $(INSTALLED)  ## create nbgrader's exchange (NBGRADER_EXCHANGE, default /srv/nbgrader/exchange) for the students' Assignment List
 	$(BIN)/python -m penguin_course exchange

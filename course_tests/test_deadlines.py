@@ -1,15 +1,17 @@
 """Deadlines, lateness and extensions, on a synthetic gradebook (nbgrader's API, no grading).
 
-The day-1 assignment is due 2026-12-14 17:00 UTC. ada submits 24 s after it; bob an hour before;
+The day-1 assignment is due 2026-12-14 17:00 UTC (set as formgrader sets it, in the gradebook). ada submits 24 s after it; bob an hour before;
 cy a day and six hours after, within the 48 hours more that extensions.csv gives her; dan has his
 own deadline (a date-time with an offset) and submits 3 hours past it. (make demo's class, in
 test_demo, shows the same through grading, the pages and the report.)
 """
 
+import re
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -36,6 +38,8 @@ SCORE = 4.0  # each student's notebook: 4 of 5
 def synthetic_course(root: Path) -> Course:
     shutil.copy2(ROOT / "nbgrader_config.py", root)
     (root / "extensions.csv").write_text(EXTENSIONS)
+    (root / "source" / DAY1).mkdir(parents=True)  # the assignment, as due-dates.csv and formgrader find it
+    nbformat.write(nbformat.v4.new_notebook(), root / "source" / DAY1 / "1-notebook.ipynb")
     course = Course(root)
     nbgrader(course, "db", "assignment", "add", DAY1)  # nbgrader's own command creates the gradebook
     with Gradebook(course.db_url) as gradebook:
@@ -173,3 +177,76 @@ def test_the_page_says_when_it_came_against_which_deadline_and_what_it_cost(cour
                         "extension you were given; the assignment's was 2026-12-14 17:00:00 UTC).")
     config.NbGraderAPI.timezone = "Europe/Amsterdam"
     assert "before the deadline (2026-12-14 18:00:00 CET)" in deadlines.lateness_line(DUE, DUE, DUE, None, config)
+
+
+# due-dates.csv: each assignment's due date in the repository
+
+def due_dates_file(course: Course, *lines: str) -> None:
+    (course.root / deadlines.DUE_DATES).write_text("assignment,due\n# a comment\n" + "".join(f"{line}\n" for line in lines))
+
+
+def gradebook_due(course: Course) -> datetime | None:
+    with course.gradebook() as gradebook:
+        return gradebook.find_assignment(DAY1).duedate
+
+
+def test_the_file_s_due_date_wins_over_formgrader_s_and_says_so(course):
+    due_dates_file(course, f"{DAY1},2026-12-15 17:00")  # a day later than the gradebook's (formgrader's)
+    notes = deadlines.settle(course)
+    assert gradebook_due(course) == DUE + timedelta(days=1)
+    assert notes == [f"due-dates.csv, line 3: {DAY1} is due 2026-12-15 17:00:00 UTC; the gradebook had "
+                     "2026-12-14 17:00:00 UTC (set in formgrader?): the file's date wins"]
+    # ada (24 s after the old date) is on time now; dan's own deadline is his extension's (3 hours late)
+    assert penalties(course) == {"ada": None, "bob": None, "cy": None, "dan": pytest.approx(0.4)}
+    assert deadlines.settle(course) == [], "applied once, said once"
+
+
+def test_a_gradebook_without_due_dates_gets_the_file_s(course):
+    # a fresh clone in CI: nobody opened formgrader, the gradebook has no due date
+    with course.gradebook() as gradebook:
+        gradebook.update_or_create_assignment(DAY1, duedate=None)
+    deadlines.settle(course)
+    assert penalties(course) == {"ada": None, "bob": None, "cy": None, "dan": None}, "no due date, nobody late"
+    due_dates_file(course, f"{DAY1},2026-12-14T18:00:00+01:00")  # 17:00 UTC, written with an offset
+    assert deadlines.settle(course) == []
+    assert gradebook_due(course) == DUE
+    assert penalties(course) == {"ada": pytest.approx(0.4), "bob": None, "cy": None, "dan": pytest.approx(0.4)}
+
+
+def test_an_assignment_the_file_does_not_name_keeps_formgrader_s_date(course):
+    due_dates_file(course)  # the header and a comment only
+    deadlines.settle(course)
+    assert gradebook_due(course) == DUE
+
+
+@pytest.mark.parametrize("line, expected", [
+    (f"{DAY1},+24", "line 3: due '+24': expected a date and time such as 2026-12-18 17:00 (in UTC, or with an "
+                    "offset such as +01:00); hours after a due date are for extensions.csv"),
+    (f"{DAY1},monday", "line 3: due 'monday': expected a date and time such as 2026-12-18 17:00 (in UTC, or with "
+                       "an offset such as +01:00)"),
+    (f"{DAY1},2026-12-20", "line 3: due '2026-12-20' has no time of day"),
+    ("day-9,2026-12-20 17:00", "line 3: there is no assignment 'day-9' in source/"),
+    (f"{DAY1}", "line 3: expected 2 values (assignment, due); found 1"),
+    (f"{DAY1},2026-12-20 17:00\n{DAY1},2026-12-21 17:00", f"line 4: {DAY1} already has a due date on line 3"),
+])
+def test_a_mistake_in_the_file_is_named_and_changes_nothing(course, line, expected):
+    due_dates_file(course, line)
+    with pytest.raises(deadlines.DueDatesError, match=re.escape(expected)):
+        deadlines.settle(course)
+    assert gradebook_due(course) == DUE and penalties(course) == {"ada": None, "bob": None, "cy": None, "dan": None}
+
+
+def test_make_due_edits_the_assignment_s_line_and_keeps_the_rest(course):
+    due_dates_file(course, f"{DAY1},2026-12-14 17:00")
+    date = deadlines.set_due_date(course, DAY1, "2026-12-16 09:30")
+    assert (date.line, date.due) == (3, datetime(2026, 12, 16, 9, 30))
+    assert (course.root / deadlines.DUE_DATES).read_text() == f"assignment,due\n# a comment\n{DAY1},2026-12-16 09:30\n"
+    with pytest.raises(deadlines.DueDatesError, match=f"{deadlines.DUE_DATES}, line 3: due 'friday'"):
+        deadlines.set_due_date(course, DAY1, "friday")
+    assert f"{DAY1},2026-12-16 09:30" in (course.root / deadlines.DUE_DATES).read_text(), "a wrong date is not written"
+    assert not list(course.root.glob(".*.new"))
+
+
+def test_make_due_starts_the_file_if_there_is_none(course):
+    deadlines.set_due_date(course, DAY1, "2026-12-16 09:30")
+    assert (course.root / deadlines.DUE_DATES).read_text() == f"assignment,due\n{DAY1},2026-12-16 09:30\n"

@@ -10,6 +10,7 @@ import pytest
 
 from penguin_course.preparing import demo
 from penguin_course.grading import grade
+from penguin_course.outputs import deadlines
 from penguin_course.course import notebooks
 from penguin_course.course.directory import Course
 from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
@@ -39,6 +40,7 @@ def graded_demo(tmp_path_factory):
     shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     shutil.copytree(ROOT / "demo", root / "demo")
     shutil.copy2(ROOT / "extensions.csv", root)
+    shutil.copy2(ROOT / "due-dates.csv", root)  # the due dates in the repository: a fresh clone grades with them
     # A student who edits the files beside the notebooks gains nothing: the dataset and
     # the test helpers are put back from source/ before grading.
     tampered = root / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT
@@ -94,6 +96,8 @@ def test_demo_grades_each_student_as_expected(graded_demo):
     assert lateness.loc[demo.COMPLETE, "extended"] and lateness.loc[demo.COMPLETE, "late_by_seconds"] == 0
     assert lateness.loc[demo.PARTLY_WRONG_STUDENT, "late_by"] == "1 day 2 hours"
     assert formgrader_submissions(root) == 3, "formgrader counts the demo class's submissions"
+    with course.gradebook() as gradebook:  # the penalties above count from due-dates.csv's date
+        assert gradebook.find_assignment(ASSIGNMENT).duedate == deadlines.read_due_dates(course)[ASSIGNMENT].due
 
 
 def formgrader_submissions(root):

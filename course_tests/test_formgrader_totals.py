@@ -31,7 +31,6 @@ NOTEBOOK = "1-notebook"
 def settled(tmp_path_factory) -> Course:
     course = synthetic_course(tmp_path_factory.mktemp("late-class"))
     deadlines.settle(course)
-    (course.root / "source" / DAY1).mkdir(parents=True)  # formgrader lists the assignments of source/
     for student, submitted in SUBMITTED.items():  # and counts as graded what autograded/ has, as submitted
         (course.root / "submitted" / student / DAY1).mkdir(parents=True)
         (course.root / "submitted" / student / DAY1 / "timestamp.txt").write_text(str(submitted))

@@ -63,8 +63,9 @@ def tiny_course(root):
     return course
 
 
-def write_tests(root, tests, after_mean=None):
-    """source/'s notebook with ``tests`` (and a test cell ``after_mean`` right after test-mean)."""
+def write_tests(root, tests, after_mean=None, new_ids=False):
+    """source/'s notebook with ``tests`` (and a test cell ``after_mean`` right after test-mean); with
+    ``new_ids``, written anew as nbformat writes it: every cell a new random id."""
     cells = [
         nbformat.v4.new_code_cell("import numpy as np\nvalues = np.loadtxt('data.txt')"),
         nbgrader_cell("answer", "### BEGIN SOLUTION\nmean = float(values.mean())\n### END SOLUTION", "mean-answer"),
@@ -79,7 +80,7 @@ def write_tests(root, tests, after_mean=None):
           else []),
         nbformat.v4.new_code_cell("print('the end', mean)"),
     ]
-    for cell in cells:  # as an editor keeps them: the same id for the same cell
+    for cell in cells if not new_ids else []:  # as an editor keeps them: the same id for the same cell
         cell.id = cell.metadata.get("nbgrader", {}).get("grade_id", "given-" + str(len(cell.source)))
     nbformat.write(tiny_notebook(cells), root / "source" / TINY / NB)
 
@@ -129,6 +130,8 @@ CHANGES = {
     "a changed tolerance": dict(tests={**TESTS, "test-mean": (TESTS["test-mean"][0].replace("0.01", "0.001"), 3)}),
     "a new test reading names already asked for": dict(tests=TESTS, after_mean="assert mean > 2.45"),
     "a removed test": dict(tests={grade_id: test for grade_id, test in TESTS.items() if grade_id != "test-note"}),
+    "a changed threshold in a notebook written anew (new cell ids)": dict(
+        tests={**TESTS, "test-note": (TESTS["test-note"][0].replace("> 2", "> 2.45"), 1)}, new_ids=True),
 }
 
 

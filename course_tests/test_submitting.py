@@ -204,3 +204,18 @@ def test_validate_checks_the_model_file_a_hidden_test_loads(tmp_path):
     line = next(line for line in run.stdout.splitlines() if "my_first_model.keras:" in line)
     assert line.startswith("  FAIL  my_first_model.keras: CrossingRefused: its my_first_model.keras") \
         and "the function 'my_softmax'" in line, line
+
+
+@pytest.mark.parametrize("assignment", Course(ROOT).assignments, ids=lambda assignment: assignment.name)
+def test_validate_on_a_source_notebook_runs_the_hidden_tests_and_says_so(assignment, tmp_path):
+    name = assignment.notebooks[0]
+    with_hidden = [test.grade_id for test in notebooks.autograded_tests(assignment.source, [name]) if test.hidden]
+    assert with_hidden, f"{name} has hidden tests to show"
+    run = validate_command(assignment.source / name)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert {line.split()[1] for line in run.stdout.splitlines() if line.endswith("(hidden)")} == set(with_hidden)
+    assert f"{len(with_hidden)} of them with hidden tests (a source notebook" in run.stdout
+    # a copy outside source/ is a student's: its tests are put back as handed out, the hidden ones gone
+    copy = shutil.copytree(assignment.source, tmp_path / assignment.name)
+    students = validate_command(copy / name)
+    assert "(hidden)" not in students.stdout and "visible checks pass" in students.stdout, students.stdout

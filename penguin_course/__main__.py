@@ -60,6 +60,10 @@ def parser() -> argparse.ArgumentParser:
     roster = commands.add_parser("roster", help="add the students' names, emails and LMS ids to the gradebook")
     roster.add_argument("roster", type=Path, help="a CSV file: id, first_name, last_name, email, lms_user_id")
     commands.add_parser("exchange", help="create nbgrader's exchange and the students' setting for it")
+    due = commands.add_parser("due", help="set an assignment's due date in due-dates.csv and the gradebook")
+    due.add_argument("--assignment", required=True, help="the assignment (a folder of source/)")
+    due.add_argument("--due", required=True, help="a date and time, e.g. '2026-12-18 17:00' (in the course's time "
+                                                  "zone, NbGraderAPI.timezone) or with an offset (+01:00)")
     releasing = commands.add_parser("release-assignment", help="put release/ in the exchange for students to fetch")
     releasing.add_argument("--force", action="store_true", help="release again (students who fetched keep their copy)")
     add_assignment_option(releasing)
@@ -120,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "release":
             print(f"released to {', '.join(str(folder) for folder in release.generate_all(course, name=args.assignment))}")
+            for note in deadlines.settle(course):  # due-dates.csv's dates into the gradebook in use
+                print(f"note: {note}", file=sys.stderr)
+        elif args.command == "due":
+            date = deadlines.set_due_date(course, args.assignment, args.due)
+            for note in deadlines.settle(course):
+                print(f"note: {note}", file=sys.stderr)
+            print(f"{deadlines.DUE_DATES}, line {date.line}: {args.assignment} is due "
+                  f"{deadlines.shown(date.due, deadlines.course_timezone(course.config))}; commit the file, and "
+                  "make feedback (or the next make grade) takes it into every output")
         elif args.command == "grade" and args.shard:
             from penguin_course.grading import shards
 
@@ -190,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,
-            refresh.NothingToRefresh, exports.ExportError, deadlines.ExtensionsError, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
+            refresh.NothingToRefresh, exports.ExportError, deadlines.DeadlinesFileError, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

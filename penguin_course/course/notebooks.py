@@ -45,6 +45,14 @@ class TestCell:
     hidden: bool
 
 
+HIDDEN_TESTS = "### BEGIN HIDDEN TESTS"  # nbgrader's marker: what follows is removed from the release
+
+
+def has_hidden_tests(cell) -> bool:
+    """A test cell of a source notebook with hidden tests (never true of a released one)."""
+    return is_autograded_test(cell) and HIDDEN_TESTS in cell.source
+
+
 def autograded_tests(source_dir: Path, notebooks: list[str]) -> list[TestCell]:
     """Every autograded test cell of the source notebooks, in notebook order."""
     tests = []
@@ -52,8 +60,7 @@ def autograded_tests(source_dir: Path, notebooks: list[str]) -> list[TestCell]:
         for cell in read(source_dir / name).cells:
             if is_autograded_test(cell):
                 meta = nbgrader_meta(cell)
-                hidden = "### BEGIN HIDDEN TESTS" in cell.source
-                tests.append(TestCell(name, meta["grade_id"], float(meta["points"]), hidden))
+                tests.append(TestCell(name, meta["grade_id"], float(meta["points"]), has_hidden_tests(cell)))
     return tests
 
 

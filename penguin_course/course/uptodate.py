@@ -49,10 +49,14 @@ def exercises_digest(course: Course, assignment: Assignment | None = None, tests
 
 
 def without_tests(notebook: bytes) -> bytes:
-    """A notebook's JSON without its test cells (nbgrader's autograder tests: graded, not an answer)."""
+    """A notebook's JSON without its test cells (nbgrader's autograder tests: graded, not an answer),
+    nor what saving it again changes but no student sees: each cell's id (nbformat gives every cell
+    a new random one when a notebook is written anew; grading matches cells by grade id), outputs
+    and execution counts (the release clears them)."""
     try:
         parsed = json.loads(notebook)
-        parsed["cells"] = [cell for cell in parsed["cells"] if not (
+        parsed["cells"] = [{key: value for key, value in cell.items() if key not in ("id", "outputs", "execution_count")}
+                           for cell in parsed["cells"] if not (
             cell.get("cell_type") == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade")
             and not cell["metadata"]["nbgrader"].get("solution"))]
     except (ValueError, KeyError, TypeError, AttributeError):

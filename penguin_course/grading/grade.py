@@ -238,7 +238,7 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
     check_submissions(submitted_dir)
     check_sandbox(sandboxed, console)
     check_graphviz(console)
-    if write_outputs and (course.root / deadlines.EXTENSIONS).is_file():  # a mistake found now, not after grading
+    if write_outputs:  # a mistake in due-dates.csv or extensions.csv found now, not after grading
         deadlines.read_extensions(course, deadlines.due_dates(course))
     chosen = chosen_assignments(course, assignment)
     work = [(a, student) for a, student in assignments.units(course, submitted_dir, chosen)
@@ -353,12 +353,14 @@ def demo(course: Course, console: Console | None = None, **options) -> pd.DataFr
                 (destination / name / "timestamp.txt").write_text(f"{submitted:%Y-%m-%d %H:%M:%S} UTC\n")
     # no page before the due dates below are set: each would be written again
     grade_class(course, only=names, console=console, write_outputs=False, pages_as_graded=False, **options)
+    in_file = deadlines.read_due_dates(course)
     with course.gradebook() as gradebook:
         for name, due_date in due.items():
             if gradebook.find_assignment(name).duedate is None:
                 gradebook.update_or_create_assignment(name, duedate=due_date)
-                console.print(f"{name} had no due date: the demo set it to {due_date:%Y-%m-%d %H:%M} UTC "
-                              "(formgrader's Manage Assignments changes it)")
+                if name not in in_file:
+                    console.print(f"{name} had no due date: the demo set it to {due_date:%Y-%m-%d %H:%M} UTC "
+                                  f"(make due, or a line in {deadlines.DUE_DATES}, sets it)")
     table = refresh(course)
     chosen_rows = table["student_id"].isin(names)
     if options.get("assignment"):

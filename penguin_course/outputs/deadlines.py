@@ -5,6 +5,11 @@ formgrader, *Manage Assignments*), each submission's time and an extension per s
 ``AssignLatePenalties`` asks a late-submission plugin for each notebook's penalty when it is
 graded. This module adds what nbgrader leaves out:
 
+- due-dates.csv, each assignment's due date in the course repository (``read_due_dates``),
+  reviewed like the rest and applied to whatever gradebook is in use, a fresh clone's in CI
+  included: for the assignments it names it wins over formgrader's dialog; ``set_due_date`` is
+  `make due`;
+
 - ``LatePolicy``, the course's plugin: a share of the notebook's score per day, or part of one,
   past the student's deadline and a grace period (nbgrader's own knows only "none" and "zero");
   nbgrader_config.py names it and sets its numbers;
@@ -23,6 +28,7 @@ Times in the gradebook are UTC; extensions.csv and the pages use the course's ti
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -39,11 +45,21 @@ from penguin_course.outputs import spreadsheets
 
 EXTENSIONS = "extensions.csv"
 EXTENSION_COLUMNS = ["student_id", "assignment", "due"]
+DUE_DATES = "due-dates.csv"
+DUE_DATE_COLUMNS = ["assignment", "due"]
 HOURS_AFTER = re.compile(r"^\+\s*(\d+(?:\.\d+)?)\s*(?:h|hours?)?$", re.IGNORECASE)
 LATENESS_COLUMNS = ["assignment", "student_id", "due", "extended", "submitted", "late_by_seconds", "penalty"]
 
 
-class ExtensionsError(ValueError):
+class DeadlinesFileError(ValueError):
+    """A mistake in due-dates.csv or extensions.csv, naming the file and line."""
+
+
+class ExtensionsError(DeadlinesFileError):
+    pass
+
+
+class DueDatesError(DeadlinesFileError):
     pass
 
 
@@ -137,26 +153,107 @@ def duration(seconds: float) -> str:
 
 
 @dataclass(frozen=True)
+class DueDate:
+    line: int
+    due: datetime  # naive UTC
+
+
+@dataclass(frozen=True)
 class Extension:
     line: int
     due: datetime | None  # naive UTC; None: hours after a due date the assignment does not have yet
 
 
-def parse_due(text: str, assignment_due: datetime | None, zone: str) -> datetime | None:
-    """A due column: ``+hours`` after the assignment's due date (None while it has none), or a
-    date-time (in ``zone`` unless it names its offset); ValueError saying what was expected."""
+def parse_due(text: str, assignment_due: datetime | None, zone: str, hours_after: bool = True) -> datetime | None:
+    """A due column: ``+hours`` after the assignment's due date (None while it has none; unless
+    ``hours_after`` is False: an assignment's own), or a date-time (in ``zone`` unless it names its
+    offset); ValueError saying what was expected."""
     hours = HOURS_AFTER.match(text)
-    if hours:
+    if hours and hours_after:
         return assignment_due + timedelta(hours=float(hours.group(1))) if assignment_due is not None else None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"due '{text}': expected a date and time such as 2026-12-18 17:00 (in {zone}, or "
-                         "with an offset such as +01:00) or hours after the assignment's due date such as +48") \
-            from None
+        expected = f"a date and time such as 2026-12-18 17:00 (in {zone}, or with an offset such as +01:00)"
+        if hours_after:
+            expected += " or hours after the assignment's due date such as +48"
+        elif hours:
+            expected += "; hours after a due date are for extensions.csv"
+        raise ValueError(f"due '{text}': expected {expected}") from None
     if not re.search(r"\d[T ]\d", text):
         raise ValueError(f"due '{text}' has no time of day: write one, such as {text} 23:59")
     return to_utc(moment, zone)
+
+
+def read_rows(path: Path, columns: list[str], error: type[DeadlinesFileError]) -> list[tuple[str, int, list[str]]]:
+    """The lines of a deadlines file (``columns``, then one line each; blank lines and lines starting
+    with # skipped) as (where, line number, stripped values); ``error`` naming the line of a wrong
+    header or a line with another number of values."""
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        rows = list(csv.reader(file))
+    header = [column.strip() for column in rows[0]] if rows else []
+    if header != columns:
+        raise error(f"{path}, line 1: expected the columns {','.join(columns)}; found {','.join(header) or 'nothing'}")
+    found = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(field.strip() for field in row) or row[0].lstrip().startswith("#"):
+            continue  # a blank line or a comment
+        where = f"{path}, line {number}"
+        if len(row) != len(columns):
+            raise error(f"{where}: expected {len(columns)} values ({', '.join(columns)}); found {len(row)}")
+        found.append((where, number, [field.strip() for field in row]))
+    return found
+
+
+def read_due_dates(course: Course, path: Path | None = None) -> dict[str, DueDate]:
+    """due-dates.csv (assignment, due: a date-time; ``path`` instead, if given) as each assignment's
+    due date, by name; none if there is no such file. DueDatesError naming the line of the first
+    mistake: a file with one is not used at all."""
+    path = path or course.root / DUE_DATES
+    if not path.is_file():
+        return {}
+    zone = course_timezone(course.config)
+    names = [assignment.name for assignment in course.assignments]
+    dates: dict[str, DueDate] = {}
+    for where, number, (assignment, due_text) in read_rows(path, DUE_DATE_COLUMNS, DueDatesError):
+        if assignment not in names:
+            raise DueDatesError(f"{where}: there is no assignment '{assignment}' in source/ "
+                                f"(expected one of {', '.join(names) or 'none'})")
+        try:
+            due = parse_due(due_text, None, zone, hours_after=False)
+        except ValueError as error:
+            raise DueDatesError(f"{where}: {error}") from None
+        if assignment in dates:
+            raise DueDatesError(f"{where}: {assignment} already has a due date on line {dates[assignment].line}")
+        dates[assignment] = DueDate(number, due)
+    return dates
+
+
+def set_due_date(course: Course, assignment: str, due_text: str) -> DueDate:
+    """`make due`: ``assignment``'s line in due-dates.csv set to ``due_text`` (added, or replaced in
+    place; comments and other lines kept; the file created with its header if there is none),
+    after checking it as ``read_due_dates`` would: nothing is written if it is wrong."""
+    path = course.root / DUE_DATES
+    lines = path.read_text(encoding="utf-8-sig").splitlines() if path.is_file() else [",".join(DUE_DATE_COLUMNS)]
+    written = io.StringIO()
+    csv.writer(written, lineterminator="").writerow([assignment, due_text])
+    new_line = written.getvalue()
+    mine = [index for index, line in enumerate(lines)
+            if index and not line.lstrip().startswith("#") and next(csv.reader([line]), [""])[0].strip() == assignment]
+    if mine:
+        lines[mine[0]] = new_line
+    else:
+        lines.append(new_line)
+    text = "\n".join(lines) + "\n"
+    scratch = path.with_name(f".{DUE_DATES}.new")
+    scratch.write_text(text, encoding="utf-8")
+    try:  # read as the course will read it, before it replaces the file
+        checked = read_due_dates(course, scratch)
+    except DueDatesError as error:
+        scratch.unlink()
+        raise DueDatesError(str(error).replace(str(scratch), str(path))) from None
+    scratch.replace(path)
+    return checked[assignment]
 
 
 def read_extensions(course: Course, due_dates: dict[str, datetime | None]) -> dict[tuple[str, str], Extension]:
@@ -167,20 +264,8 @@ def read_extensions(course: Course, due_dates: dict[str, datetime | None]) -> di
     if not path.is_file():
         return {}
     zone = course_timezone(course.config)
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        rows = list(csv.reader(file))
-    header = [column.strip() for column in rows[0]] if rows else []
-    if header != EXTENSION_COLUMNS:
-        raise ExtensionsError(f"{path}, line 1: expected the columns {','.join(EXTENSION_COLUMNS)}; "
-                              f"found {','.join(header) or 'nothing'}")
     extensions: dict[tuple[str, str], Extension] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(field.strip() for field in row) or row[0].lstrip().startswith("#"):
-            continue  # a blank line or a comment
-        where = f"{path}, line {number}"
-        if len(row) != 3:
-            raise ExtensionsError(f"{where}: expected 3 values (student_id, assignment, due); found {len(row)}")
-        student, assignment, due_text = (field.strip() for field in row)
+    for where, number, (student, assignment, due_text) in read_rows(path, EXTENSION_COLUMNS, ExtensionsError):
         if not student:
             raise ExtensionsError(f"{where}: the student_id is empty")
         if assignment not in due_dates:
@@ -201,31 +286,54 @@ def read_extensions(course: Course, due_dates: dict[str, datetime | None]) -> di
 
 
 def due_dates(course: Course) -> dict[str, datetime | None]:
-    """The due date of each assignment in source/ or the gradebook (naive UTC; None if it has none)."""
+    """The due date of each assignment in source/ or the gradebook (naive UTC; None if it has none):
+    due-dates.csv's for those it names, else the gradebook's (formgrader's dialog)."""
     from nbgrader.api import Assignment
 
     dates: dict[str, datetime | None] = {assignment.name: None for assignment in course.assignments}
     if course.gradebook_exists():
         with course.gradebook() as gradebook:
             dates.update({assignment.name: assignment.duedate for assignment in gradebook.db.query(Assignment)})
+    dates.update({name: date.due for name, date in read_due_dates(course).items()})
     return dates
 
 
+def apply_due_dates(course: Course, gradebook) -> tuple[bool, list[str]]:
+    """due-dates.csv's dates written to ``gradebook`` (an open nbgrader Gradebook) where it differs;
+    whether it changed, and a note for each date formgrader had set otherwise (the file wins)."""
+    from nbgrader.api import MissingEntry
+
+    zone, changed, notes = course_timezone(course.config), False, []
+    for name, date in read_due_dates(course).items():
+        try:
+            before = gradebook.find_assignment(name).duedate
+        except MissingEntry:
+            before = None
+        if before == date.due:
+            continue
+        if before is not None:
+            notes.append(f"{DUE_DATES}, line {date.line}: {name} is due {shown(date.due, zone)}; the gradebook had "
+                         f"{shown(before, zone)} (set in formgrader?): the file's date wins")
+        gradebook.update_or_create_assignment(name, duedate=date.due)
+        changed = True
+    return changed, notes
+
+
 def settle(course: Course, student: str | None = None) -> list[str]:
-    """Set every submission's (``student``'s only, if given) extension from extensions.csv and every
-    notebook's late penalty from the policy, the due dates and the submission times, writing the
-    gradebook only where something changed; notes on extensions that cannot apply yet.
-    ExtensionsError, changing nothing, when extensions.csv has a mistake."""
+    """Set each assignment's due date from due-dates.csv, every submission's (``student``'s only, if
+    given) extension from extensions.csv and every notebook's late penalty from the policy, the due
+    dates and the submission times, writing the gradebook only where something changed; notes on
+    due dates the file overrode and extensions that cannot apply yet. DeadlinesFileError, changing
+    nothing, when either file has a mistake."""
     from nbgrader.api import SubmittedAssignment
 
     if not course.gradebook_exists():
         return []
     dates = due_dates(course)
     extensions = read_extensions(course, dates)
-    notes = []
     plugin = late_plugin(course.config)
     with course.gradebook() as gradebook:
-        changed = False
+        changed, notes = apply_due_dates(course, gradebook)  # before the submissions' lateness is read
         submissions = gradebook.db.query(SubmittedAssignment)
         if student is not None:
             submissions = submissions.filter(SubmittedAssignment.student_id == student)

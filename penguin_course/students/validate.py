@@ -6,7 +6,9 @@ own folder, within the grader's time limit, with the test cells as they were han
 every check that fails and exits non-zero if any does. nbgrader's own ``validate`` prints
 "VALIDATION FAILED" and still exits 0, so a script cannot rely on it.
 
-Only the visible tests run here: the hidden ones run when the notebook is graded. When it is
+Only the visible tests run here: the hidden ones run when the notebook is graded. (An
+instructor who validates a source notebook, which still holds its hidden tests, gets every test
+run, the hidden ones labelled as such.) When it is
 graded, the tests run outside the student's kernel and get the answers as data (``crossing``):
 so before each visible test, the kernel is asked whether the names it reads would cross, and a
 test whose answer would be refused fails here with the message the grade would give. So do the
@@ -32,8 +34,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbgrader.utils import determine_grade
 
-from penguin_course.course.notebooks import (GRADING_ENV, STUB, TEXT_STUB, failure_message, grade_id, is_autograded_test,
-                                      is_solution, read, restore_tests)
+from penguin_course.course.notebooks import (GRADING_ENV, STUB, TEXT_STUB, failure_message, grade_id, has_hidden_tests,
+                                             is_autograded_test, is_solution, read, restore_tests)
 from penguin_course.course.directory import Course
 from penguin_course.course.paths import ROOT
 from penguin_course.isolation import crossing
@@ -48,6 +50,11 @@ class Check:
     name: str
     passed: bool
     message: str = ""
+    hidden: bool = False  # a test with hidden parts: only a source notebook has them
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (hidden)" if self.hidden else self.name
 
 
 def released_copy(path: Path, release_dir: Path | None = None) -> Path | None:
@@ -171,12 +178,17 @@ def hidden_only(cell) -> bool:
         return False
 
 
+def in_source(path: Path) -> bool:
+    """Whether ``path`` is one of the course's source notebooks (never, in the students' tools)."""
+    return Course(ROOT).source.resolve() in path.resolve().parents
+
+
 def validate(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path | None = None) -> tuple[list[Check], str]:
     """(the result of every check of the notebook at ``path``, why the run stopped early or "")."""
     notebook = read_notebook(path)
     checks = []
     released = released_copy(path, release_dir)
-    if released is not None:
+    if released is not None and not in_source(path):  # a source notebook's tests are the truth
         notebook, checks = with_released_tests(notebook, read(released))
     with tempfile.TemporaryDirectory(prefix="penguin-validate-") as scratch:
         working_copy(path.parent, Path(scratch), released.parent if released is not None else path.parent)
@@ -187,7 +199,7 @@ def validate(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path | Non
             message = failure_message(cell) or ("not run" if problem and not cell.get("outputs") else "")
             # A value the grader cannot send to the tests fails them when graded, whatever it did here.
             message = "; ".join(f"CrossingRefused: {refusal}" for refusal in refusals.pop(grade_id(cell), [])) or message
-            checks.append(Check(grade_id(cell), score >= max_score and not message, message))
+            checks.append(Check(grade_id(cell), score >= max_score and not message, message, has_hidden_tests(cell)))
     checks += [Check(name, False, f"CrossingRefused: {' '.join(messages)} (a hidden test loads it when graded)")
                for name, messages in refusals.items()]
     return checks + unanswered(notebook), problem
@@ -205,12 +217,17 @@ def main(path: Path, time_limit: float = TIME_LIMIT, release_dir: Path | None = 
         print(f"{path}: {error}")
         return 1
     for check in checks:
-        print(f"  {'PASS' if check.passed else 'FAIL'}  {check.name}" + (f": {check.message}" if check.message else ""))
+        print(f"  {'PASS' if check.passed else 'FAIL'}  {check.label}" + (f": {check.message}" if check.message else ""))
     if problem:
         print(f"{path.name}: {problem}")
     failed = [check for check in checks if not check.passed]
     if failed or problem:
         print(f"{path.name}: {len(failed)} of {len(checks)} checks fail: fix them, then validate again")
         return 1
-    print(f"{path.name}: all {len(checks)} visible checks pass (the hidden tests run when it is graded)")
+    hidden = sum(check.hidden for check in checks)
+    if hidden:
+        print(f"{path.name}: all {len(checks)} checks pass, {hidden} of them with hidden tests (a source notebook: "
+              "students' validate runs the visible checks only)")
+    else:
+        print(f"{path.name}: all {len(checks)} visible checks pass (the hidden tests run when it is graded)")
     return 0
