@@ -20,7 +20,7 @@ GRADE_OPTIONS := $(if $(FORCE),--force) $(if $(WORKERS),--workers $(WORKERS)) $(
 .DEFAULT_GOAL := help
 
 .PHONY: help demo grade merge feedback export roster validate due exchange release-assignment collect zip-collect release-feedback \
-	sandbox browser postgres bench test test-fast check release demo-submissions dataset venv clean
+	sandbox browser postgres bench test test-fast check release new-assignment demo-submissions dataset venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ check: $(INSTALLED)  ## check that this machine is set up for the workshop
 
 release: $(INSTALLED)  ## regenerate release/ from source/ after changing an exercise (ASSIGNMENT=name)
 	$(BIN)/python -m penguin_course release $(ASSIGNMENT_OPTION)
+
+new-assignment: $(INSTALLED)  ## write source/NAME/ (a notebook skeleton, links to the course's data and helpers, its wrong and sound answers), release it, add its demo students
+	$(BIN)/python -m penguin_course new-assignment --name "$(NAME)"
 
 demo-submissions: $(INSTALLED)  ## rebuild demo/submitted/ from release/ and source/
 	$(BIN)/python -m penguin_course demo-submissions

@@ -29,9 +29,11 @@ c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id
 # in it (to judge changed tests again), fingerprints.json the similarity report's digest of the
 # answers: not something to copy into feedback/.
 # hidden_* files are the hidden tests' own (the reference answers): never released, and only
-# the tests' judge has them while grading.
+# the tests' judge has them while grading. wrong_answers.py and sound_answers.py prove an
+# assignment's tests (known wrong answers, sound ones): the instructor's alone.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.keras", "grading.json",
-                            "kept-answers.zip", "fingerprints.json", "hidden_*"]
+                            "kept-answers.zip", "fingerprints.json", "hidden_*", "wrong_answers.py",
+                            "sound_answers.py"]
 
 # Time per cell while grading: the longest cell trains a model in ~10 s on 2 cores.
 c.Execute.timeout = 300

@@ -18,7 +18,8 @@ from penguin_course.course.assignments import Assignment, UnknownAssignment
 from penguin_course.course.directory import Course
 from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT
 
-DAY2 = "day2-tiny"
+DAY2 = "day2-tiny"  # an assignment added by the tests below
+MONITORING = "monitor-training"  # the course's own day 2
 
 
 def nbgrader_cell(kind: str, source: str, grade_id: str, points: float = 0, cell_type: str = "code"):
@@ -68,14 +69,22 @@ def hand_in(root, student, assignment, answers_by_notebook):
         nbformat.write(notebooks.fill(released, answers_by_notebook.get(name, {})), folder / name)
 
 
-def test_the_course_s_assignment_is_found_with_its_notebooks_and_given_files():
-    found = assignments.find(Course(ROOT))
-    assert [a.name for a in found] == [ASSIGNMENT]
-    assert found[0].notebooks == NOTEBOOKS == sorted(NOTEBOOKS) and len(NOTEBOOKS) == 4
-    assert [path.name for path in found[0].given_files] == ["penguin_checks.py", "penguins.csv"]
-    assert found[0].helper_modules == ["penguin_checks"]
-    assert [path.name for path in found[0].hidden_files] == ["hidden_checks.py"]
-    assert found[0].hidden_modules == ["hidden_checks"]
+def test_the_course_s_assignments_are_found_with_their_notebooks_and_given_files():
+    found = {a.name: a for a in assignments.find(Course(ROOT))}
+    assert {MONITORING, ASSIGNMENT} <= set(found)
+    day1, day2 = found[ASSIGNMENT], found[MONITORING]
+    assert day1.notebooks == NOTEBOOKS == sorted(NOTEBOOKS) and len(NOTEBOOKS) == 4
+    assert day2.notebooks == ["1-monitor-training.ipynb"]
+    for assignment in (day1, day2):  # day 2 links day 1's dataset and helpers: one copy for the course
+        assert [path.name for path in assignment.given_files] == ["penguin_checks.py", "penguins.csv"]
+        assert assignment.helper_modules == ["penguin_checks"]
+    assert [path.name for path in day1.hidden_files] == ["hidden_checks.py"]
+    assert [path.name for path in day2.hidden_files] == ["hidden_checks.py", "hidden_monitoring.py"]
+    assert day2.hidden_modules == ["hidden_checks", "hidden_monitoring"]
+    # the proofs of the tests are the instructor's: not given, not hidden, never released
+    for assignment in (day1, day2):
+        assert {path.name for path in assignment.source.iterdir()} >= set(assignments.PROOF_FILES)
+        assert not {path.name for path in assignment.release.iterdir()} & set(assignments.PROOF_FILES)
 
 
 def test_an_unknown_assignment_is_refused_naming_the_course_s_assignments(tmp_path):
@@ -84,8 +93,9 @@ def test_an_unknown_assignment_is_refused_naming_the_course_s_assignments(tmp_pa
     shutil.copytree(ROOT / "source", tmp_path / "source")
     add_day2(tmp_path)
     course = Course(tmp_path)
-    assert [a.name for a in assignments.select(course)] == [DAY2, ASSIGNMENT]
-    with pytest.raises(UnknownAssignment, match="2 assignments.*ASSIGNMENT=name"):
+    names = sorted([DAY2] + [a.name for a in Course(ROOT).assignments])
+    assert [a.name for a in assignments.select(course)] == names
+    with pytest.raises(UnknownAssignment, match=f"{len(names)} assignments.*ASSIGNMENT=name"):
         assignments.one(course, None, "the archive")
     assert assignments.one(course, DAY2).name == DAY2
 
@@ -128,7 +138,7 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
     course = Course(root)
 
     released = release.generate_all(course)
-    assert released == [root / "release" / DAY2, root / "release" / ASSIGNMENT]
+    assert released == [root / "release" / a.name for a in course.assignments] and day2 in course.assignments
     assert sorted(p.name for p in day2.release.iterdir()) == ["1-mean.ipynb", "2-scale.ipynb", "course_tools.pyz",
                                                               "factor.txt"]
     released_text = "".join((day2.release / name).read_text() for name in day2.notebooks)
@@ -154,12 +164,20 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
     exported = pd.read_csv(root / "grades.csv")
     assert set(zip(exported["assignment"], exported["student_id"])) >= {(DAY2, "ada"), (DAY2, "bob"),
                                                                          (ASSIGNMENT, "ada")}
+    # bob handed in no day 1, nobody the course's day 2: missing, not a 0 that reads as work graded 0
+    status = exported.set_index(["assignment", "student_id"])
+    assert status.loc[(ASSIGNMENT, "bob"), "status"] == "missing" and status.loc[(DAY2, "bob"), "status"] == "submitted"
+    assert (status.loc[MONITORING, "status"] == "missing").all()
+    assert status.loc[status["status"] == "missing", ["raw_score", "score"]].isna().all().all()
+    assert status.loc[(ASSIGNMENT, "ada"), "score"] == 0.0  # ada's day 1, handed in untouched: a real 0
     for student in ("ada", "bob"):
         for name in day2.notebooks:
             page = html.unescape((day2.feedback(student) / name.replace(".ipynb", ".html")).read_text())
             assert "mean([2.5])" not in page  # no hidden test in the feedback
     report = (root / "report.html").read_text()
     assert f"<h2>{DAY2}</h2>" in report and f"<h2>{ASSIGNMENT}</h2>" in report
+    assert f"<h2>{ASSIGNMENT}</h2><p>1 student handed nothing in for it (missing in grades.csv; blank in the " \
+           "exports): bob.</p>" in report
     printed = grade.summary(table, course)
     assert printed.loc["bob", f"{DAY2}/1-mean"] == "0/2" and printed.loc["ada", f"{DAY2}/2-scale"] == "1/1"
 
@@ -173,6 +191,53 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
 
     # the demo class covers the new assignment too (no known mistakes there: no partly-wrong student)
     built = demo.build(course, root / "demo")
-    assert sorted(p.name for p in (built / demo.COMPLETE).iterdir()) == [DAY2, ASSIGNMENT]
+    assert sorted(p.name for p in (built / demo.COMPLETE).iterdir()) == [a.name for a in course.assignments]
     assert not (built / demo.PARTLY_WRONG_STUDENT / DAY2).exists()
     assert (built / demo.PARTLY_WRONG_STUDENT / ASSIGNMENT).is_dir()
+
+
+def scaffold_command(root, name):
+    return subprocess.run([sys.executable, "-m", "penguin_course", "new-assignment", "--name", name], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_make_new_assignment_writes_one_ready_to_test_and_its_demo_class_grades_as_expected(tmp_path):
+    from penguin_course.preparing import known_answers
+
+    root = tmp_path / "course"
+    for folder in ("source", "release", "demo", "penguin_course"):
+        shutil.copytree(ROOT / folder, root / folder, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("nbgrader_config.py", "environment.yml"):
+        shutil.copy2(ROOT / name, root / name)
+    made = scaffold_command(root, "scratch")
+    assert made.returncode == 0, made.stdout + made.stderr
+    course = Course(root)
+    scratch = course.assignment("scratch")
+    assert scratch in course.assignments and scratch.notebooks == ["1-scratch.ipynb"]
+    # the course's one copy of its data and helpers, linked; the release gets files, and no proof
+    for name in ("penguins.csv", "penguin_checks.py", "hidden_checks.py"):
+        assert (scratch.source / name).is_symlink()
+        assert (scratch.source / name).resolve() == (root / "source" / ASSIGNMENT / name).resolve()
+    shipped = sorted(path.name for path in scratch.release.iterdir())
+    assert shipped == ["1-scratch.ipynb", "course_tools.pyz", "penguin_checks.py", "penguins.csv"]
+    assert not any(path.is_symlink() for path in scratch.release.iterdir())
+    known = known_answers.load(scratch)
+    tests = {(test.notebook, test.grade_id) for test in notebooks.autograded_tests(scratch.source, scratch.notebooks)}
+    assert set(known.wrong_answers) == tests and len(known.corpus) == 2 and known.partly_wrong
+    assert {test.hidden for test in notebooks.autograded_tests(scratch.source, scratch.notebooks)} == {True, False}
+    assert (root / "demo" / "submitted" / demo.PARTLY_WRONG_STUDENT / "scratch").is_dir()
+
+    # run the wrong way, it writes nothing
+    again = scaffold_command(root, "scratch")
+    assert again.returncode == 1 and "exists" in again.stderr
+    bad = scaffold_command(root, "Day 3")
+    assert bad.returncode == 1 and "NAME='Day 3'" in bad.stderr and not (root / "source" / "Day 3").exists()
+
+    # its demo class grades as its proofs say
+    table = grade.demo(course, assignment="scratch", workers=2)
+    auto = table[table["grade_id"].str.startswith("test-")]
+    failed = auto[auto["score"] < auto["max_score"]].groupby("student_id")["grade_id"].apply(set).to_dict()
+    assert failed == {demo.PARTLY_WRONG_STUDENT: {"test-n-penguins"},
+                      demo.UNTOUCHED: {"test-n-penguins-type", "test-n-penguins"}}
+    assert (auto[auto["student_id"] == demo.COMPLETE]["score"] == 1).all()

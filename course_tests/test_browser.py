@@ -34,6 +34,7 @@ from penguin_course.preparing import demo
 from penguin_course.course import directory, notebooks
 from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, ROOT
 from course_tests.conftest import hidden_test_lines
+from course_tests.conftest import DAY1
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -252,7 +253,7 @@ def fill_on_disk(course: Course) -> None:
     """What the student typed into the fetched notebooks, as demo-complete (a complete, correct
     student), except the one answer typed in the browser; plus the canary in notebook 1."""
     for name in NOTEBOOKS:
-        answers = demo.answers_of(demo.COMPLETE, name)
+        answers = demo.answers_of(demo.COMPLETE, name, DAY1)
         if name == BROWSER_NOTEBOOK:
             answers.pop("n-samples")  # typed in the browser
             answers["load-penguins"] = answers["load-penguins"] + "\n" + CANARY_CODE

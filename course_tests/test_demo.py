@@ -14,7 +14,7 @@ from penguin_course.outputs import deadlines
 from penguin_course.course import notebooks
 from penguin_course.course.directory import Course
 from penguin_course.course.paths import ASSIGNMENT, DEMO_SUBMISSIONS, NOTEBOOKS, ROOT, SOURCE
-from penguin_course.preparing.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
+from penguin_course.preparing import known_answers
 
 from course_tests.conftest import hidden_test_lines
 
@@ -54,18 +54,26 @@ def test_demo_grades_each_student_as_expected(graded_demo):
     root, by_test = graded_demo
     course = Course(root)
 
-    table = grade.scores(course)  # from the gradebook
-    auto = table[table["autograded"]]
-    n_tests = len(notebooks.autograded_tests(SOURCE, NOTEBOOKS))
+    every = grade.scores(course)  # from the gradebook
+    for assignment in course.assignments:  # every assignment: its tests and its known mistakes
+        auto = every[every["autograded"] & (every["assignment"] == assignment.name)]
+        n_tests = len(notebooks.autograded_tests(assignment.source, assignment.notebooks))
+        known = known_answers.load(assignment)
 
-    def failed_tests(student):
-        rows = auto[auto["student"] == student]
-        assert len(rows) == n_tests, f"{student}: every autograded test should have a grade"
-        return set(rows.loc[rows["score"] < rows["max_score"], "grade_id"])
+        def failed_tests(student):
+            rows = auto[auto["student"] == student]
+            assert len(rows) == n_tests, f"{assignment.name}, {student}: every autograded test should have a grade"
+            return set(rows.loc[rows["score"] < rows["max_score"], "grade_id"])
 
-    assert failed_tests(demo.COMPLETE) == set()
-    assert failed_tests(demo.PARTLY_WRONG_STUDENT) == set().union(*(WRONG_ANSWERS[t].fails for t in PARTLY_WRONG))
-    assert (auto.loc[auto["student"] == demo.UNTOUCHED, "score"] == 0).all()
+        assert failed_tests(demo.COMPLETE) == set(), assignment.name
+        if known.partly_wrong:
+            assert failed_tests(demo.PARTLY_WRONG_STUDENT) == set().union(
+                *(known.wrong_answers[t].fails for t in known.partly_wrong)), assignment.name
+        assert (auto.loc[auto["student"] == demo.UNTOUCHED, "score"] == 0).all(), assignment.name
+
+    # day 1's figures
+    table = every[every["assignment"] == ASSIGNMENT]
+    by_test = by_test[by_test["assignment"] == ASSIGNMENT].reset_index(drop=True)
     manual = table[~table["autograded"]]
     assert manual.groupby("student")["manual"].sum().to_dict() == {
         demo.COMPLETE: 3, demo.PARTLY_WRONG_STUDENT: 3, demo.UNTOUCHED: 0}
@@ -73,14 +81,15 @@ def test_demo_grades_each_student_as_expected(graded_demo):
     # grades-by-test.csv and grades.csv say the same as the gradebook
     written = pd.read_csv(root / "grades-by-test.csv")
     assert list(written.columns) == grade.BY_TEST_COLUMNS
-    assert written.equals(by_test.reset_index(drop=True))
+    written = written[written["assignment"] == ASSIGNMENT].reset_index(drop=True)
+    assert written.equals(by_test)
     merged = written.merge(table, left_on=["student_id", "notebook", "grade_id"],
                            right_on=["student", "notebook", "grade_id"])
     assert len(merged) == len(table)
     assert (merged["score_x"] == merged["score_y"].fillna(0)).all()
     complete = written[written["student_id"] == demo.COMPLETE]
     assert set(complete["status"]) == {"passed", "needs manual grading"}
-    grades = pd.read_csv(root / "grades.csv").set_index("student_id")
+    grades = pd.read_csv(root / "grades.csv").query("assignment == @ASSIGNMENT").set_index("student_id")
     assert grades["raw_score"].to_dict() == {demo.COMPLETE: 51, demo.PARTLY_WRONG_STUDENT: 43, demo.UNTOUCHED: 0}
 
     # demo-partly-wrong is a day and two hours late: two days of 10% each; demo-complete is later
@@ -92,7 +101,7 @@ def test_demo_grades_each_student_as_expected(graded_demo):
         demo.COMPLETE: 0, demo.PARTLY_WRONG_STUDENT: 26 * 3600, demo.UNTOUCHED: 0}
     per_notebook = written.groupby(["student_id", "notebook"])["penalty"].first().groupby("student_id").sum()
     assert per_notebook.to_dict() == pytest.approx({demo.COMPLETE: 0, demo.PARTLY_WRONG_STUDENT: 8.6, demo.UNTOUCHED: 0})
-    lateness = pd.read_csv(root / "exports" / "lateness.csv").set_index("student_id")
+    lateness = pd.read_csv(root / "exports" / "lateness.csv").query("assignment == @ASSIGNMENT").set_index("student_id")
     assert lateness.loc[demo.COMPLETE, "extended"] and lateness.loc[demo.COMPLETE, "late_by_seconds"] == 0
     assert lateness.loc[demo.PARTLY_WRONG_STUDENT, "late_by"] == "1 day 2 hours"
     assert formgrader_submissions(root) == 3, "formgrader counts the demo class's submissions"
@@ -129,7 +138,9 @@ def test_feedback_shows_results_but_no_hidden_test_and_the_report_is_written(gra
     complete = (root / "feedback" / "demo-complete" / ASSIGNMENT / "3-test-performance.html").read_text()
     assert complete.count("data:image/png;base64") >= 2, "the student's plots (training curve, confusion matrix)"
     report = (root / "report.html").read_text()
-    assert report.count("<img") == 3 and "Every notebook of every submission was graded" in report
+    # a section per assignment, each with its three plots
+    assert report.count("<img") == 3 * len(Course(root).assignments)
+    assert "Every notebook of every submission was graded" in report
     assert "Tests to look at" in report and "Similar answers" in report
     assert "<h3>Deadlines</h3><p>1 submission of 3 late; 1 student with an extension" in report
     due = f"{demo.DUE:%Y-%m-%d %H:%M:%S} UTC"

@@ -12,42 +12,44 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from conftest import class_results, failed, grade_as_a_class, grade_student_notebook, submission
+from conftest import DAY1, class_results, failed, grade_classes, grade_student_notebook, submission
 from student_answers import CHEATS, KERNEL_ATTACKS, LIARS
 from penguin_course.course import notebooks
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
+from penguin_course.course.paths import ROOT
 from penguin_course.grading.execute import execute, run_notebook, score
-from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
-from penguin_course.preparing.wrong_answers import WRONG_ANSWERS
+from penguin_course.preparing import known_answers
 
 pytestmark = pytest.mark.slow
 
 UNTOUCHED = "untouched release"
+ASSIGNMENTS = {assignment.name: assignment for assignment in Course(ROOT).assignments}
 
-# (kind, notebook, name) -> the answers that replace the instructor's solutions, and the tests that
-# must fail; the release handed in untouched must fail every test
-CASES: dict[tuple[str, str, str], tuple[dict[str, str], set[str]]] = {
-    **{("wrong", notebook, target): (answer.answers, set(answer.fails))
-       for (notebook, target), answer in WRONG_ANSWERS.items()},
-    **{("cheat", notebook, description): (cheat, set(must_fail))
+# (assignment, kind, notebook, name) -> the answers that replace the instructor's solutions, and the
+# tests that must fail: every assignment's known wrong answers and untouched release (which must
+# fail every test); day 1's cheats, kernel attacks and liars
+CASES: dict[tuple[str, str, str, str], tuple[dict[str, str], set[str]]] = {
+    **{(a.name, "wrong", notebook, target): (answer.answers, set(answer.fails))
+       for a in ASSIGNMENTS.values() for (notebook, target), answer in known_answers.load(a).wrong_answers.items()},
+    **{(DAY1.name, "cheat", notebook, description): (cheat, set(must_fail))
        for notebook, entries in CHEATS.items() for description, (cheat, must_fail) in entries.items()},
-    **{("attack", notebook, description): (attack, set(must_fail))
+    **{(DAY1.name, "attack", notebook, description): (attack, set(must_fail))
        for notebook, entries in KERNEL_ATTACKS.items() for description, (attack, must_fail, _) in entries.items()},
-    **{("liar", notebook, description): (liar, set(must_fail))
+    **{(DAY1.name, "liar", notebook, description): (liar, set(must_fail))
        for notebook, entries in LIARS.items() for description, (liar, must_fail) in entries.items()},
-    **{(UNTOUCHED, notebook, ""): ({}, {test.grade_id for test in notebooks.autograded_tests(SOURCE, [notebook])})
-       for notebook in NOTEBOOKS},
+    **{(a.name, UNTOUCHED, notebook, ""): ({}, {test.grade_id for test in notebooks.autograded_tests(a.source, [notebook])})
+       for a in ASSIGNMENTS.values() for notebook in a.notebooks},
 }
 
 
-def seats() -> dict[tuple[str, str, str], str]:
+def seats() -> dict[tuple[str, str, str, str], str]:
     """The student who hands in each case: the n-th case of every notebook is the n-th student's."""
     taken = Counter()
     seat = {}
     for case in CASES:
-        seat[case] = f"case-{taken[case[1]]:02d}"
-        taken[case[1]] += 1
+        seat[case] = f"case-{taken[case[0], case[2]]:02d}"
+        taken[case[0], case[2]] += 1
     return seat
 
 
@@ -57,36 +59,38 @@ SEATS = seats()
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("cases")
-    students = defaultdict(dict)
-    for (kind, notebook, name), student in SEATS.items():
-        answers, _ = CASES[kind, notebook, name]
-        students[student][notebook] = notebooks.read(RELEASE / notebook) if kind == UNTOUCHED \
-            else submission(notebook, answers)
-    table = grade_as_a_class(root, students)
+    classes = defaultdict(lambda: defaultdict(dict))
+    for (assignment, kind, notebook, name), student in SEATS.items():
+        answers, _ = CASES[assignment, kind, notebook, name]
+        owner = ASSIGNMENTS[assignment]
+        classes[owner][student][notebook] = notebooks.read(owner.release / notebook) if kind == UNTOUCHED \
+            else submission(notebook, answers, owner)
+    table = grade_classes(root, classes)
     return root, table
 
 
 def failures(graded, case) -> dict[str, str]:
     """The tests of the case's notebook that its student did not pass with full marks, and why."""
     root, table = graded
-    return {grade_id: why for (notebook, grade_id), why in class_results(root, table, SEATS[case]).items()
-            if notebook == case[1] and why}
+    return {grade_id: why for (notebook, grade_id), why
+            in class_results(root, table, SEATS[case], ASSIGNMENTS[case[0]]).items() if notebook == case[2] and why}
 
 
 def params(kind: str):
-    return [pytest.param(case, id=f"{case[1][:1]}: {case[2]}") for case in CASES if case[0] == kind]
+    return [pytest.param(case, id=f"{case[0]}/{case[2][:1]}: {case[3]}") for case in CASES if case[1] == kind]
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_source_notebook_passes_every_test(name):
-    results = run_notebook(notebooks.read(SOURCE / name))
+@pytest.mark.parametrize("assignment, name", [(a, name) for a in ASSIGNMENTS.values() for name in a.notebooks],
+                         ids=lambda value: getattr(value, "name", value))
+def test_source_notebook_passes_every_test(assignment, name):
+    results = run_notebook(notebooks.read(assignment.source / name), source_dir=assignment.source)
     assert results and not failed(results)
 
 
 def test_grading_the_same_notebook_twice_gives_the_same_results():
     # The setup cell seeds Keras: the first model trains, predicts and scores the same each time.
     def run():
-        executed = execute(notebooks.read(SOURCE / "3-test-performance.ipynb"))
+        executed = execute(notebooks.read(DAY1.source / "3-test-performance.ipynb"))
         shown = next(cell for cell in executed.cells if notebooks.grade_id(cell) == "accuracy").outputs
         return score(executed), shown[0]["data"]["text/plain"]
 
@@ -97,14 +101,15 @@ def test_grading_the_same_notebook_twice_gives_the_same_results():
 
 def test_every_case_is_graded_on_its_own():
     # one case of a notebook per student: a case beside another in the same notebook would hide it
-    assert len({(student, case[1]) for case, student in SEATS.items()}) == len(CASES)
+    assert len({(student, case[0], case[2]) for case, student in SEATS.items()}) == len(CASES)
 
 
 @pytest.mark.parametrize("case", params(UNTOUCHED))
 def test_untouched_release_scores_nothing(graded, case):
     root, table = graded
     tests = CASES[case][1]
-    rows = table[(table.student_id == SEATS[case]) & (table.notebook == case[1]) & table.grade_id.isin(tests)]
+    rows = table[(table.assignment == case[0]) & (table.student_id == SEATS[case]) & (table.notebook == case[2])
+                 & table.grade_id.isin(tests)]
     assert tests and set(rows.grade_id) == tests
     assert (rows.score == 0).all(), rows
 
@@ -112,17 +117,19 @@ def test_untouched_release_scores_nothing(graded, case):
 @pytest.mark.parametrize("case", params("wrong"))
 def test_wrong_answer_fails_exactly_the_tests_that_depend_on_it(graded, case):
     found = failures(graded, case)
-    assert case[2] in found, found
+    assert case[3] in found, found
     assert set(found) == CASES[case][1], found
 
 
-HIDDEN_TESTS = {(name, notebooks.grade_id(cell)) for name in NOTEBOOKS for cell in notebooks.read(SOURCE / name).cells
-                if notebooks.is_autograded_test(cell) and "### BEGIN HIDDEN TESTS" in cell.source}
+HIDDEN_TESTS = {(a.name, test.notebook, test.grade_id) for a in ASSIGNMENTS.values()
+                for test in notebooks.autograded_tests(a.source, a.notebooks) if test.hidden}
 
 
 def test_every_hidden_test_has_a_known_wrong_answer():
-    failed_by_some = {(answer.notebook, test) for answer in WRONG_ANSWERS.values() for test in answer.fails}
-    assert HIDDEN_TESTS and HIDDEN_TESTS <= failed_by_some, sorted(HIDDEN_TESTS - failed_by_some)
+    failed_by_some = {(a.name, answer.notebook, test) for a in ASSIGNMENTS.values()
+                      for answer in known_answers.load(a).wrong_answers.values() for test in answer.fails}
+    assert {a for a, _, _ in HIDDEN_TESTS} == set(ASSIGNMENTS), "every assignment has hidden tests"
+    assert HIDDEN_TESTS <= failed_by_some, sorted(HIDDEN_TESTS - failed_by_some)
 
 
 @pytest.mark.parametrize("case", params("wrong"))
@@ -131,12 +138,12 @@ def test_a_hidden_test_a_wrong_answer_fails_says_what_was_expected(graded, case)
     exception's type: never a bare AssertionError."""
     root, _ = graded
     course = Course(root)
-    run = course.read_run(Assignment(course, ASSIGNMENT), SEATS[case])
+    run = course.read_run(Assignment(course, case[0]), SEATS[case])
     assert run is not None
     cells = {(notebook.name, cell.grade_id): cell for notebook in run[1].notebooks for cell in notebook.cells}
     for test in CASES[case][1]:
-        if (case[1], test) in HIDDEN_TESTS:
-            message = cells[(case[1], test)].message
+        if (case[0], case[2], test) in HIDDEN_TESTS:
+            message = cells[(case[2], test)].message
             assert message.partition(":")[2].strip(), f"{test} failed with only {message!r}"
 
 
@@ -156,9 +163,9 @@ def test_code_in_the_students_kernel_cannot_change_a_verdict(graded, case):
 def test_each_kernel_attack_would_earn_its_point_if_the_tests_ran_in_the_kernel(case):
     """The attacks are real: run as nbgrader runs tests, in the student's kernel, each one passes
     the test its wrong answer should fail."""
-    _, notebook, description = case
+    _, _, notebook, description = case
     attack, _, target = KERNEL_ATTACKS[notebook][description]
-    answers = {**notebooks.solutions(SOURCE / notebook), **attack}
+    answers = {**notebooks.solutions(DAY1.source / notebook), **attack}
     assert grade_student_notebook(notebook, answers, judged=False)[target].passed
 
 

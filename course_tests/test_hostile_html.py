@@ -33,6 +33,7 @@ from penguin_course.course.directory import Course
 from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
 from penguin_course.outputs import exports, feedback, refresh
 from penguin_course.preparing import demo
+from course_tests.conftest import DAY1
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -65,7 +66,7 @@ def graded(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile") / "course"
     students = {
         hostile.STUDENT: hostile.notebooks_of(RELEASE, lambda name: notebooks.solutions(SOURCE / name)),
-        WELL_BEHAVED: {name: notebooks.fill(notebooks.read(RELEASE / name), demo.answers_of(demo.COMPLETE, name))
+        WELL_BEHAVED: {name: notebooks.fill(notebooks.read(RELEASE / name), demo.answers_of(demo.COMPLETE, name, DAY1))
                        for name in NOTEBOOKS},
     }
     table = grade_as_a_class(root, students)

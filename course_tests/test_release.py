@@ -10,9 +10,9 @@ import pytest
 from penguin_course.course import notebooks
 from penguin_course.preparing import release
 from penguin_course.students import student_cli
-from penguin_course.course.assignments import Assignment
+from penguin_course.course.assignments import PROOF_FILES, Assignment
 from penguin_course.course.directory import Course
-from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, SOURCE
+from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
 
 
 def significant_lines(text: str) -> list[str]:
@@ -25,31 +25,39 @@ def notebook_text(path) -> str:
     return "\n".join(cell.source for cell in notebooks.read(path).cells)
 
 
-def public_text(name: str) -> str:
+def public_text(assignment, name: str) -> str:
     """The source notebook's text outside its solution and hidden-test regions."""
-    text = "\n".join(cell.source for cell in notebooks.read(SOURCE / name).cells if not notebooks.is_solution(cell))
+    text = "\n".join(cell.source for cell in notebooks.read(assignment.source / name).cells
+                     if not notebooks.is_solution(cell))
     return re.sub(r"### BEGIN (HIDDEN TESTS|SOLUTION)\n.*?### END \1", "", text, flags=re.S)
 
 
-def leaked(secret: str, name: str, released: str | None = None) -> list[str]:
+def leaked(secret: str, assignment, name: str, released: str | None = None) -> list[str]:
     """Lines of ``secret`` found in the released notebook that students may not see."""
-    released = notebook_text(RELEASE / name) if released is None else released
-    public = public_text(name)
+    released = notebook_text(assignment.release / name) if released is None else released
+    public = public_text(assignment, name)
     return [line for line in significant_lines(secret) if line in released and line not in public]
 
 
-def hidden_tests(name: str) -> list[str]:
+def hidden_tests(assignment, name: str) -> list[str]:
     regions = []
-    for cell in notebooks.read(SOURCE / name).cells:
+    for cell in notebooks.read(assignment.source / name).cells:
         regions += re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
     return regions
 
 
-def test_release_is_generated_from_the_current_source(course_copy):
-    fresh = release.generate(Assignment(Course(course_copy), ASSIGNMENT))
-    comparison = filecmp.dircmp(fresh, RELEASE)
+ASSIGNMENTS = Course(ROOT).assignments
+NOTEBOOKS_OF_ALL = [pytest.param(assignment, name, id=f"{assignment.name}/{name}")
+                    for assignment in ASSIGNMENTS for name in assignment.notebooks]
+EVERY_ASSIGNMENT = pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda assignment: assignment.name)
+
+
+@EVERY_ASSIGNMENT
+def test_release_is_generated_from_the_current_source(course_copy, assignment):
+    fresh = release.generate(Assignment(Course(course_copy), assignment.name))
+    comparison = filecmp.dircmp(fresh, assignment.release)
     assert not comparison.left_only and not comparison.right_only, "files differ: run `make release`"
-    _, mismatch, errors = filecmp.cmpfiles(fresh, RELEASE, comparison.common_files, shallow=False)
+    _, mismatch, errors = filecmp.cmpfiles(fresh, assignment.release, comparison.common_files, shallow=False)
     assert not mismatch and not errors, f"{mismatch} are stale: run `make release` and commit release/"
 
 
@@ -60,30 +68,35 @@ def test_a_stale_release_is_detected(course_copy):
     assert not filecmp.cmp(fresh / NOTEBOOKS[0], RELEASE / NOTEBOOKS[0], shallow=False)
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_release_has_no_solutions(name):
-    assert "BEGIN SOLUTION" not in notebook_text(RELEASE / name)
-    for grade_id, answer in notebooks.solutions(SOURCE / name).items():
-        assert not leaked(answer, name), f"{name}: the solution of {grade_id} leaks"
+@pytest.mark.parametrize("assignment, name", NOTEBOOKS_OF_ALL)
+def test_release_has_no_solutions(assignment, name):
+    assert "BEGIN SOLUTION" not in notebook_text(assignment.release / name)
+    for grade_id, answer in notebooks.solutions(assignment.source / name).items():
+        assert not leaked(answer, assignment, name), f"{name}: the solution of {grade_id} leaks"
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_release_has_no_hidden_tests(name):
-    assert "BEGIN HIDDEN TESTS" not in notebook_text(RELEASE / name)
-    for region in hidden_tests(name):
-        assert not leaked(region, name), f"{name}: a hidden test leaks"
+@pytest.mark.parametrize("assignment, name", NOTEBOOKS_OF_ALL)
+def test_release_has_no_hidden_tests(assignment, name):
+    assert "BEGIN HIDDEN TESTS" not in notebook_text(assignment.release / name)
+    for region in hidden_tests(assignment, name):
+        assert not leaked(region, assignment, name), f"{name}: a hidden test leaks"
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_a_leak_would_be_found(name):
-    source = notebook_text(SOURCE / name)
-    assert any(leaked(answer, name, source) for answer in notebooks.solutions(SOURCE / name).values())
-    assert any(leaked(region, name, source) for region in hidden_tests(name))
+@pytest.mark.parametrize("assignment, name", NOTEBOOKS_OF_ALL)
+def test_a_leak_would_be_found(assignment, name):
+    source = notebook_text(assignment.source / name)
+    assert any(leaked(answer, assignment, name, source) for answer in notebooks.solutions(assignment.source / name).values())
+    assert any(leaked(region, assignment, name, source) for region in hidden_tests(assignment, name))
 
 
-def test_release_ships_the_files_the_notebooks_read():
-    assert (RELEASE / "penguins.csv").is_file() and (RELEASE / "penguin_checks.py").is_file()
-    assert not list(RELEASE.glob("*.keras")), "a saved model must never ship with the release"
+@EVERY_ASSIGNMENT
+def test_release_ships_the_files_the_notebooks_read_and_nothing_of_the_instructor_s(assignment):
+    shipped = {path.name for path in assignment.release.iterdir()}
+    assert {"penguins.csv", "penguin_checks.py"} <= shipped
+    assert not [path for path in assignment.release.iterdir() if path.is_symlink()], "files, not links to the course"
+    assert not list(assignment.release.glob("*.keras")), "a saved model must never ship with the release"
+    assert not list(assignment.release.glob("hidden_*")), "the hidden tests' files must never be released"
+    assert not shipped & set(PROOF_FILES), "the wrong and sound answers are the instructor's"
 
 
 # What the hidden tests check, which nothing handed out may state: the lesson network's parameter

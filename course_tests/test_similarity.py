@@ -168,8 +168,10 @@ RENAMES = {"scores": "probs", "history": "hist", "predicted": "guessed", "actual
 
 def real_class() -> dict[str, dict[str, dict[str, str]]]:
     """student -> notebook -> solution cell -> what they typed (cells left out keep the stub)."""
-    from course_tests.student_answers import CORPUS, Rewritten
+    from course_tests.conftest import DAY1
+    from penguin_course.preparing.known_answers import Rewritten, load
 
+    CORPUS = load(DAY1).corpus
     class_ = {name: {notebook: {cell: str(code) for cell, code in cells.items() if not isinstance(code, Rewritten)}
                      for notebook, cells in notebooks_.items()} for name, notebooks_ in CORPUS.items()}
     class_["copier"] = {notebook: {cell: renamed(code, RENAMES) for cell, code in cells.items()}

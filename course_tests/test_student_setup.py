@@ -18,6 +18,7 @@ from penguin_course.setup import environments
 from penguin_course.course import notebooks
 from penguin_course.students import student_cli
 from penguin_course.course.paths import NOTEBOOKS, RELEASE
+from course_tests.conftest import DAY1
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,7 @@ def test_check_passes_on_the_students_environment_once_set_up(student_python, st
 
 def test_validate_passes_a_solved_notebook_and_fails_an_untouched_one(student_python, student_folder):
     solved = NOTEBOOKS[1]
-    nbformat.write(notebooks.fill(notebooks.read(RELEASE / solved), demo.answers_of(demo.COMPLETE, solved)),
+    nbformat.write(notebooks.fill(notebooks.read(RELEASE / solved), demo.answers_of(demo.COMPLETE, solved, DAY1)),
                    student_folder / solved)
     run = tools(student_python, student_folder, "validate", solved)
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
@@ -81,7 +82,7 @@ def test_validate_passes_a_solved_notebook_and_fails_an_untouched_one(student_py
 
 def test_validate_puts_back_a_test_the_student_weakened(student_python, student_folder):
     name = NOTEBOOKS[1]
-    notebook = notebooks.fill(notebooks.read(RELEASE / name), demo.answers_of(demo.COMPLETE, name))
+    notebook = notebooks.fill(notebooks.read(RELEASE / name), demo.answers_of(demo.COMPLETE, name, DAY1))
     answer = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "n-params")
     answer.source = "n_params = 'eighty-three'"
     for cell in notebook.cells:

@@ -18,6 +18,7 @@ from penguin_course.course.directory import Course
 from penguin_course.grading.execute import run_notebook
 from penguin_course.course.paths import ASSIGNMENT, NOTEBOOKS, RELEASE, ROOT, SOURCE
 from penguin_course.students.validate import validate
+from course_tests.conftest import DAY1
 
 pytestmark = pytest.mark.slow
 NB1, NB2 = NOTEBOOKS[0], NOTEBOOKS[1]
@@ -28,7 +29,7 @@ def student_copy(tmp_path, name, answers_of=demo.COMPLETE, change=None):
     folder = tmp_path / ASSIGNMENT
     if not folder.exists():
         shutil.copytree(RELEASE, folder)
-    notebook = notebooks.fill(notebooks.read(RELEASE / name), demo.answers_of(answers_of, name))
+    notebook = notebooks.fill(notebooks.read(RELEASE / name), demo.answers_of(answers_of, name, DAY1))
     if change:
         change(notebook)
     nbformat.write(notebook, folder / name)
@@ -125,7 +126,7 @@ def test_the_exchange_carries_work_in_and_feedback_out(course_copy, tmp_path, mo
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(student_config.parent), "PYTHONPATH": str(ROOT)}
     nbgrader_as("ada", home, env, "fetch_assignment", ASSIGNMENT)
     fetched = home / ASSIGNMENT / NB1
-    nbformat.write(notebooks.fill(notebooks.read(fetched), demo.answers_of(demo.COMPLETE, NB1)), fetched)
+    nbformat.write(notebooks.fill(notebooks.read(fetched), demo.answers_of(demo.COMPLETE, NB1, DAY1)), fetched)
     nbgrader_as("ada", home, env, "submit", ASSIGNMENT)
 
     collect.collect(course)

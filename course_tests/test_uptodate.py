@@ -87,3 +87,18 @@ def test_changed_exercises_release_and_grade_again(course):
     code, output, _ = make_grade(course)
     assert code == 0 and f"graded {STUDENT}" in output, output
     assert uptodate.release_is_current(Course(course)) and uptodate.nothing_to_do(Course(course), course / "submitted") == 1
+
+
+def test_make_release_of_one_assignment_marks_it_current_and_leaves_the_others(course):
+    assignments = {a.name: a for a in Course(course).assignments}
+    assert len(assignments) >= 2 and uptodate.release_is_current(Course(course))
+    changed, other = assignments["monitor-training"], assignments[ASSIGNMENT]
+    helpers = changed.source / "hidden_monitoring.py"
+    helpers.write_text(helpers.read_text() + "\n# a comment\n")
+    assert uptodate.stale_releases(Course(course)) == [changed]
+    other_release = {path.name: path.stat().st_mtime_ns for path in other.release.iterdir()}
+    run = subprocess.run([sys.executable, "-m", "penguin_course", "release", "--assignment", changed.name],
+                         cwd=course, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert uptodate.release_is_current(Course(course)), "make grade will not release it again"
+    assert {path.name: path.stat().st_mtime_ns for path in other.release.iterdir()} == other_release

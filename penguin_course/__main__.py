@@ -83,6 +83,9 @@ def parser() -> argparse.ArgumentParser:
     cleaning = commands.add_parser("clean", help="remove what grading generates (not while it holds hand grades)")
     cleaning.add_argument("--force", action="store_true", help="remove the gradebook even if it holds hand grades")
     commands.add_parser("demo-submissions", help="rebuild the demo submissions from release/ and source/")
+    scaffolding = commands.add_parser("new-assignment", help="write source/NAME/: a notebook skeleton, the course's "
+                                                             "shared files, its wrong and sound answers; release it")
+    scaffolding.add_argument("--name", required=True, help="the assignment's name, e.g. day3-cnn")
     commands.add_parser("dataset", help="rebuild the shipped penguins.csv from the palmerpenguins package")
     benchmark = commands.add_parser("bench", help="measure grading speed: overhead, parallel speed-up, where the "
                                                   "time and CPU go (on an otherwise idle machine)")
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from penguin_course.isolation import sandbox
     from penguin_course.outputs import exports, refresh
     from penguin_course.preparing import demo, release
+    from penguin_course.preparing.scaffold import ScaffoldError
     from penguin_course.setup import dataset, system
 
     options = lambda: dict(workers=args.workers, force=args.force, time_limit=args.time_limit,  # noqa: E731
@@ -200,10 +204,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"removed {', '.join(grade.clean(course, force=args.force)) or 'nothing'}")
         elif args.command == "demo-submissions":
             print(f"wrote {demo.build(course, course.demo_submitted)}")
+        elif args.command == "new-assignment":
+            from penguin_course.preparing import scaffold
+
+            made = scaffold.new_assignment(course, args.name)
+            release.generate_all(course, made.name)
+            demo.build(course, course.demo_submitted)
+            print(f"wrote {made.source.relative_to(course.root)}/ (released, with its demo students). Next: write the "
+                  f"exercise in {made.notebooks[0]} (JupyterLab, nbgrader's Create Assignment toolbar), a wrong answer "
+                  f"for each test in its wrong_answers.py, sound answers in its sound_answers.py, then "
+                  f"make release demo-submissions test")
         elif args.command == "dataset":
             print(f"wrote {dataset.write()}")
     except (NbgraderError, grade.GraderError, UnknownAssignment, sandbox.SandboxUnavailable, system.InstallFailed,
-            refresh.NothingToRefresh, exports.ExportError, deadlines.DeadlinesFileError, exchange.ExchangeError, collect.CollectError, release.ReleaseError) as error:
+            refresh.NothingToRefresh, exports.ExportError, deadlines.DeadlinesFileError, exchange.ExchangeError, collect.CollectError, release.ReleaseError,
+            ScaffoldError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 # Files of an assignment whose name starts with this are the hidden tests' (nbgrader_config.py
 # keeps them out of the release): see Assignment.hidden_files.
 HIDDEN_PREFIX = "hidden_"
+# The assignment's proofs of its own tests, the instructor's alone: a known wrong answer for every
+# test, and sound answers in the ways students write them (penguin_course.preparing.known_answers).
+# Never released (nbgrader_config.py ignores them), given, judged, nor part of what grading
+# digests: changing them grades nobody again.
+WRONG_ANSWERS_FILE = "wrong_answers.py"
+SOUND_ANSWERS_FILE = "sound_answers.py"
+PROOF_FILES = (WRONG_ANSWERS_FILE, SOUND_ANSWERS_FILE)
 
 
 class UnknownAssignment(ValueError):
@@ -49,7 +56,8 @@ class Assignment:
 
     def _files(self) -> list[Path]:
         return sorted(path for path in self.source.iterdir()
-                      if path.is_file() and path.suffix != ".ipynb" and not path.name.startswith("."))
+                      if path.is_file() and path.suffix != ".ipynb" and not path.name.startswith(".")
+                      and path.name not in PROOF_FILES)
 
     @property
     def given_files(self) -> list[Path]:
@@ -61,6 +69,10 @@ class Assignment:
         """The hidden tests' own files (``hidden_*``, e.g. the reference answers): only the judge has
         them; they are never released nor put beside a student's kernel."""
         return [path for path in self._files() if path.name.startswith(HIDDEN_PREFIX)]
+
+    def proof_file(self, name: str) -> Path:
+        """One of the assignment's ``PROOF_FILES``."""
+        return self.source / name
 
     @property
     def helper_modules(self) -> list[str]:

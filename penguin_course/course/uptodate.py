@@ -7,7 +7,7 @@ were written from it (no grade given by hand since), none of that is needed: thi
 says so before anything heavy is imported, and `make grade` ends in a fraction of a second.
 
 Two stamps in autograded/ (generated, like everything there): the digest of the exercises
-the release was last generated from, and the digest of what the outputs were last written
+each assignment was last released from, and the digest of what the outputs were last written
 from (the gradebook file and every student's run record).
 """
 
@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from penguin_course.course.assignments import Assignment, units
+from penguin_course.course.assignments import PROOF_FILES, Assignment, units
 from penguin_course.course.directory import DEFAULT_GRADEBOOK, Course
 
 TIME_LIMIT = 180  # seconds per notebook: the reference solution needs about 10 s
@@ -40,7 +40,8 @@ def exercises_digest(course: Course, assignment: Assignment | None = None, tests
     settings; without their notebooks' test cells if ``tests`` is False."""
     digest = hashlib.sha256()
     source = assignment.source if assignment is not None else course.source
-    for path in [course.root / "nbgrader_config.py"] + sorted(p for p in source.rglob("*") if p.is_file()):
+    exercises = sorted(p for p in source.rglob("*") if p.is_file() and p.name not in PROOF_FILES)
+    for path in [course.root / "nbgrader_config.py"] + exercises:
         data = path.read_bytes()
         if not tests and path.suffix == ".ipynb":
             data = without_tests(data)
@@ -118,13 +119,13 @@ def local_gradebook(course: Course) -> Path | None:
 
 def outputs_digest(course: Course) -> str | None:
     """A digest of what the outputs are written from: the gradebook, every run record, the course's
-    settings (the late policy) and extensions.csv."""
+    settings (the late policy), due-dates.csv and extensions.csv."""
     gradebook = local_gradebook(course)
     if gradebook is None or not gradebook.exists():
         return None
     status = gradebook.stat()
     digest = hashlib.sha256(f"{status.st_mtime_ns} {status.st_size}".encode())
-    for name in ("nbgrader_config.py", "extensions.csv"):
+    for name in ("nbgrader_config.py", "due-dates.csv", "extensions.csv"):
         path = course.root / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
     for record in course.run_records():
@@ -147,20 +148,45 @@ def write_stamp(course: Course, stamp: Path, value: str | None) -> None:
         (course.root / stamp).write_text(value + "\n")
 
 
-def release_is_current(course: Course) -> bool:
-    """Whether release/ and the gradebook's record of the assignments were made from the exercises as they are."""
+def released_digests(course: Course) -> dict[str, str]:
+    """The digest of the exercises each assignment was last released from (none if unknown)."""
+    try:
+        recorded = json.loads(read_stamp(course, RELEASE_STAMP) or "{}")
+    except ValueError:  # a stamp of an older course: one digest for every assignment
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def stale_releases(course: Course, chosen: list[Assignment] | None = None) -> list[Assignment]:
+    """The assignments (of ``chosen``, default every one) whose release/ and record in the gradebook
+    were not made from their exercises as they are: every one while the gradebook is not a local file."""
+    chosen = course.assignments if chosen is None else chosen
     gradebook = local_gradebook(course)
-    return (gradebook is not None and gradebook.exists() and all(a.release.is_dir() for a in course.assignments)
-            and read_stamp(course, RELEASE_STAMP) == exercises_digest(course))
+    if gradebook is None or not gradebook.exists():
+        return list(chosen)
+    recorded = released_digests(course)
+    return [a for a in chosen if not a.release.is_dir() or recorded.get(a.name) != exercises_digest(course, a)]
+
+
+def release_is_current(course: Course, chosen: list[Assignment] | None = None) -> bool:
+    """Whether the assignments (``chosen``, default every one) are released from their exercises as they are."""
+    return not stale_releases(course, chosen)
+
+
+def record_release(course: Course, released: list[Assignment]) -> None:
+    """Note that ``released`` were just released from their exercises as they are (the others keep their note)."""
+    recorded = released_digests(course)
+    recorded.update({a.name: exercises_digest(course, a) for a in released})
+    write_stamp(course, RELEASE_STAMP, json.dumps(recorded, sort_keys=True))
 
 
 def nothing_to_do(course: Course, submitted_dir: Path, time_limit: float = TIME_LIMIT, sandboxed: bool = True,
                   assignment: str | None = None) -> int:
     """How many students are graded and up to date (for ``assignment``, default every one), if
     nothing at all needs doing; 0 otherwise."""
-    if not submitted_dir.is_dir() or not release_is_current(course):
-        return 0
     chosen = [a for a in course.assignments if not assignment or a.name == assignment]
+    if not submitted_dir.is_dir() or not release_is_current(course, chosen):
+        return 0
     work = units(course, submitted_dir, chosen)
     digests = {a.name: exercises_digest(course, a) for a in chosen}
     if not work or any(recorded_fingerprint(a, student) != whole_digest(submission_digest(

@@ -267,9 +267,8 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
         # the workers take up the run's judges (and start a first sandbox) while the release is written
         for _ in range(min(workers, len(pending))):
             pool.submit(warm_up, graded, sandboxed, students_to_run)
-        if not uptodate.release_is_current(course):
-            release.generate_all(course)  # records the assignments and their test cells in the gradebook
-            uptodate.write_stamp(course, uptodate.RELEASE_STAMP, uptodate.exercises_digest(course))
+        # the chosen assignments' releases, and their record in the gradebook (their test cells), if stale
+        release.release(course, uptodate.stale_releases(course, chosen))
         cells = {a.name: course_cells(a) for a in chosen}
         if pending:
             what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"

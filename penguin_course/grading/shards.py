@@ -170,9 +170,7 @@ def merge(course: Course, bundles: Path | None = None, submitted_dir: Path | Non
             refused.append(f"{folder.name} (graded against other exercises than source/ holds now)")
             continue
         accepted.append((folder, manifest))
-    if not uptodate.release_is_current(course):
-        release.generate_all(course)  # records the assignments and their test cells in the gradebook
-        uptodate.write_stamp(course, uptodate.RELEASE_STAMP, exercises)
+    release.release(course, uptodate.stale_releases(course))  # records the assignments and their test cells
     ignore = course.ignored()
     # the work the shards were asked to grade: every assignment's, or the one their make grade named
     names = {name for _, manifest in accepted for name in manifest.get("assignments", [])}

@@ -136,6 +136,36 @@ def export_grades(course: Course, path: Path) -> None:
         plugin.export(gradebook)
 
 
+def not_submitted(course: Course) -> dict[str, list[str]]:
+    """By assignment of the gradebook: the students of the gradebook (those who handed anything in,
+    and the roster's) who handed nothing in for it."""
+    with course.gradebook() as gradebook:
+        submitted = {(s.assignment.name, s.student_id) for s in gradebook.db.query(api.SubmittedAssignment)}
+        students = sorted(student.id for student in gradebook.students)
+        names = sorted(assignment.name for assignment in gradebook.assignments)
+    return {name: [student for student in students if (name, student) not in submitted] for name in names}
+
+
+def mark_missing(path: Path, missing: dict[str, list[str]]) -> None:
+    """grades.csv (nbgrader's CSV export) with a ``status`` column: ``missing`` for an assignment the
+    student handed nothing in for, whose scores nbgrader writes as 0 and are left blank here (a 0
+    would read as work graded 0), ``submitted`` for the others."""
+    with path.open(newline="") as file:
+        header, *rows = list(csv.reader(file))
+    if header[:1] != ["assignment"] or "student_id" not in header:
+        return  # another export plugin's file: left as it wrote it
+    absent = {(assignment, student) for assignment, students in missing.items() for student in students}
+    student_column = header.index("student_id")
+    blanked = [header.index(column) for column in ("raw_score", "late_submission_penalty", "score") if column in header]
+    for row in rows:
+        is_missing = (row[0], row[student_column]) in absent
+        for column in blanked if is_missing else []:
+            row[column] = ""
+        row.append("missing" if is_missing else "submitted")
+    with path.open("w", newline="") as file:
+        csv.writer(file, lineterminator="\n").writerows([header + ["status"], *rows])
+
+
 def sort_rows(path: Path, columns: list[str]) -> None:
     """Sort a CSV file's rows by ``columns``, leaving every value as written (text that a spreadsheet
     would read as a formula made text: ``spreadsheets.inert``): nbgrader exports students in the
@@ -169,6 +199,9 @@ def refresh(course: Course) -> pd.DataFrame:
         raise NothingToRefresh(f"the gradebook in {root} has no graded submission: grade first (make grade)")
     spreadsheets.inert_table(table).to_csv(root / "grades-by-test.csv", index=False)
     export_grades(course, root / "grades.csv")
+    missing = not_submitted(course)
+    if "plugin_class" not in course.config.ExportApp:  # nbgrader's own CSV: a status for what nobody handed in
+        mark_missing(root / "grades.csv", missing)
     sort_rows(root / "grades.csv", ["assignment", "student_id"])
     for assignment, graded in runs.items():
         write_feedback(assignment, graded)
@@ -183,7 +216,7 @@ def refresh(course: Course) -> pd.DataFrame:
                          root / "exports" / "similarity.csv")
     lateness = deadlines.lateness_shown(course)
     deadlines.write_lateness(lateness, root / "exports" / "lateness.csv")
-    report.write(table, statuses, autograded, root / "report.html", sections, lateness)
+    report.write(table, statuses, autograded, root / "report.html", sections, lateness, missing)
     # what the outputs were written from: a `make grade` that finds it unchanged writes nothing
     uptodate.write_stamp(course, uptodate.OUTPUTS_STAMP, uptodate.outputs_digest(course))
     return table

@@ -157,8 +157,8 @@ def deadline_section(lateness: pd.DataFrame) -> str:
     """Who was late, by how much and what it cost, and who had more time (``deadlines.lateness_shown``'s
     rows of one assignment)."""
     if (lateness["due"] == "").all():
-        return ("<p>No due date is set (formgrader, <em>Manage Assignments</em>): no submission counts as "
-                "late.</p>")
+        return ("<p>No due date is set (<code>due-dates.csv</code>, or formgrader's <em>Manage Assignments</em>): "
+                "no submission counts as late.</p>")
     late, extended = lateness[lateness["late_by_seconds"] > 0], lateness[lateness["extended"]]
     plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
     text = (f"<p>{plural(len(late), 'submission')} of {len(lateness)} late; {plural(len(extended), 'student')} "
@@ -173,12 +173,23 @@ def deadline_section(lateness: pd.DataFrame) -> str:
     return text
 
 
+def missing_line(students: list[str]) -> str:
+    """Who of the gradebook's students handed nothing in for an assignment."""
+    if not students:
+        return ""
+    shown = ", ".join(html.escape(student) for student in students[:20]) + (" …" if len(students) > 20 else "")
+    return (f"<p>{len(students)} student{'' if len(students) == 1 else 's'} handed nothing in for it (missing in "
+            f"grades.csv; blank in the exports): {shown}.</p>")
+
+
 def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[str, str, str]], path: Path,
-          similarity: dict[str, str] | None = None, lateness: pd.DataFrame | None = None) -> Path:
+          similarity: dict[str, str] | None = None, lateness: pd.DataFrame | None = None,
+          missing: dict[str, list[str]] | None = None) -> Path:
     """report.html, a section per assignment, from the grades-by-test table, each notebook's
     status and message, and the (assignment, notebook, grade_id) of the autograded tests (the
     written answers are not plotted); ``similarity``: each assignment's section on similar answers;
-    ``lateness``: each submission's deadline and lateness (``deadlines.lateness_shown``)."""
+    ``lateness``: each submission's deadline and lateness (``deadlines.lateness_shown``);
+    ``missing``: by assignment, the students who handed nothing in for it."""
     if table.empty:
         body = "<p>No submissions were graded.</p>"
     else:
@@ -186,7 +197,7 @@ def write(table: pd.DataFrame, notebooks: pd.DataFrame, autograded: set[tuple[st
         for name in sorted(table["assignment"].unique()):
             tests = {(notebook, cell) for assignment, notebook, cell in autograded if assignment == name}
             stopped = notebooks[notebooks["assignment"] == name].drop(columns="assignment")
-            body += (f"<h2>{html.escape(name)}</h2>"
+            body += (f"<h2>{html.escape(name)}</h2>" + missing_line((missing or {}).get(name, []))
                      + assignment_section(table[table["assignment"] == name], stopped, tests))
             if lateness is not None and (lateness["assignment"] == name).any():
                 body += f"<h3>Deadlines</h3>{deadline_section(lateness[lateness['assignment'] == name])}"

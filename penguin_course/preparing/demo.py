@@ -3,8 +3,8 @@
 For every assignment of source/:
 
 - ``demo-complete`` filled in every answer with the instructor's solution;
-- ``demo-partly-wrong`` made a few typical mistakes (see ``wrong_answers.PARTLY_WRONG``; only
-  in the assignments whose typical mistakes the course knows);
+- ``demo-partly-wrong`` made a few typical mistakes (the ``PARTLY_WRONG`` of the assignment's
+  wrong_answers.py, see ``known_answers``; only in the assignments that name some);
 - ``demo-untouched`` submitted the release as it was handed out.
 
 ``make demo`` dates their submissions around each assignment's due date (``DUE`` if it has
@@ -27,8 +27,7 @@ import nbformat
 from penguin_course.course import notebooks
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
-from penguin_course.course.paths import ASSIGNMENT, SOURCE
-from penguin_course.preparing.wrong_answers import PARTLY_WRONG, WRONG_ANSWERS
+from penguin_course.preparing import known_answers
 
 COMPLETE, PARTLY_WRONG_STUDENT, UNTOUCHED = "demo-complete", "demo-partly-wrong", "demo-untouched"
 STUDENTS = [COMPLETE, PARTLY_WRONG_STUDENT, UNTOUCHED]
@@ -38,23 +37,22 @@ DUE = datetime(2026, 12, 14, 17, 0)
 ON_TIME = timedelta(hours=-3)
 SUBMITTED = {COMPLETE: timedelta(days=1, hours=6), PARTLY_WRONG_STUDENT: timedelta(days=1, hours=2),
              UNTOUCHED: ON_TIME}
-# The typical mistakes the course knows, by assignment (wrong_answers is about the day-1 lesson).
-KNOWN_MISTAKES = {ASSIGNMENT: PARTLY_WRONG}
 
 
 def students_of(assignment: Assignment) -> list[str]:
     return [student for student in STUDENTS
-            if student != PARTLY_WRONG_STUDENT or KNOWN_MISTAKES.get(assignment.name)]
+            if student != PARTLY_WRONG_STUDENT or known_answers.load(assignment).partly_wrong]
 
 
-def answers_of(student: str, notebook: str, source_dir: Path = SOURCE) -> dict[str, str]:
-    """What ``student`` typed into the solution cells of ``notebook`` (of the assignment in ``source_dir``)."""
+def answers_of(student: str, notebook: str, assignment: Assignment) -> dict[str, str]:
+    """What ``student`` typed into the solution cells of ``assignment``'s ``notebook``."""
     if student == UNTOUCHED:
         return {}
-    answers = notebooks.solutions(source_dir / notebook)
+    answers = notebooks.solutions(assignment.source / notebook)
     if student == PARTLY_WRONG_STUDENT:
-        for test in KNOWN_MISTAKES.get(source_dir.name, []):
-            mistake = WRONG_ANSWERS[test]
+        known = known_answers.load(assignment)
+        for test in known.partly_wrong:
+            mistake = known.wrong_answers[test]
             if mistake.notebook == notebook:
                 answers.update(mistake.answers)
     return answers
@@ -71,5 +69,5 @@ def build(course: Course, destination: Path) -> Path:
             folder.mkdir(parents=True)
             for name in assignment.notebooks:
                 released = notebooks.read(assignment.release / name)
-                nbformat.write(notebooks.fill(released, answers_of(student, name, assignment.source)), folder / name)
+                nbformat.write(notebooks.fill(released, answers_of(student, name, assignment)), folder / name)
     return destination

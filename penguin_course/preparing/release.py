@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 
+from penguin_course.course import uptodate
 from penguin_course.course.assignments import Assignment
 from penguin_course.course.directory import Course
 from penguin_course.course.nbgrader_cli import nbgrader
@@ -108,8 +109,17 @@ def follow_test_cells(assignment: Assignment) -> list[str]:
 
 
 def generate_all(course: Course, name: str | None = None) -> list[Path]:
-    """Release every assignment of source/ (or the one called ``name``)."""
-    return [generate(assignment) for assignment in course.select(name)]
+    """Release every assignment of source/ (or the one called ``name``), and note each current
+    (``uptodate``): `make grade` then releases only what changed since."""
+    return release(course, course.select(name))
+
+
+def release(course: Course, chosen: list[Assignment]) -> list[Path]:
+    """Release the ``chosen`` assignments, and note each current."""
+    folders = [generate(assignment) for assignment in chosen]
+    if chosen:
+        uptodate.record_release(course, chosen)
+    return folders
 
 
 def imported_modules(module: str) -> set[str]:

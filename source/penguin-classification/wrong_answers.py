@@ -1,34 +1,15 @@
-"""A known wrong answer for every autograded test, and the tests it must fail.
+"""Known wrong answers of penguin-classification: one for every autograded test, and the tests it
+must fail (penguin_course.preparing.known_answers says how they are used).
 
-Each entry proves that its test can fail, and fails for the right reason: the
-answer replaces the instructor's solution in one solution cell, and exactly the
-tests in ``fails`` may fail; every other test of the notebook must still pass.
-The course tests run them all; ``demo`` uses some for its partly wrong student.
-
-When you add or change a test in ``source/``, add or change its entry here.
+Each answer replaces the instructor's solution in one solution cell, and exactly the tests in
+its ``fails`` may fail; every other test of the notebook must still pass. When you add or change
+a test in this folder's notebooks, add or change its entry here. This file is the instructor's:
+it is never released (nbgrader_config.py ignores it).
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
 from textwrap import dedent
 
-
-@dataclass(frozen=True)
-class WrongAnswer:
-    notebook: str
-    cell: str  # the grade_id of the solution cell the answer replaces
-    code: str
-    fails: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def answers(self) -> dict[str, str]:
-        return {self.cell: dedent(self.code).strip()}
-
-
-def wrong(notebook: str, cell: str, code: str, *fails: str) -> WrongAnswer:
-    return WrongAnswer(notebook, cell, code, frozenset(fails))
-
+from penguin_course.preparing.known_answers import wrong
 
 NB1, NB2, NB3, NB4 = (
     "1-inspect-dataset.ipynb",
@@ -233,7 +214,7 @@ NB4_WRONG = {
 }
 
 # A known wrong answer for every test: (notebook, grade id) -> the answer.
-WRONG_ANSWERS: dict[tuple[str, str], WrongAnswer] = {
+WRONG_ANSWERS = {
     (notebook, test): answer
     for notebook, table in ((NB1, NB1_WRONG), (NB2, NB2_WRONG), (NB3, NB3_WRONG), (NB4, NB4_WRONG))
     for test, answer in table.items()

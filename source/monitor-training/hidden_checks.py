@@ -1,0 +1,1 @@
+../penguin-classification/hidden_checks.py

@@ -1,0 +1,1 @@
+../penguin-classification/penguin_checks.py
