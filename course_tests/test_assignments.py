@@ -164,7 +164,8 @@ def test_a_second_assignment_is_released_and_graded_with_no_change_to_the_toolin
     exported = pd.read_csv(root / "grades.csv")
     assert set(zip(exported["assignment"], exported["student_id"])) >= {(DAY2, "ada"), (DAY2, "bob"),
                                                                          (ASSIGNMENT, "ada")}
-    # bob handed in no day 1, nobody the course's day 2: missing, not a 0 that reads as work graded 0
+    # bob handed in no day 1, nobody the course's day 2 (released above): missing, not a 0 that reads
+    # as work graded 0
     status = exported.set_index(["assignment", "student_id"])
     assert status.loc[(ASSIGNMENT, "bob"), "status"] == "missing" and status.loc[(DAY2, "bob"), "status"] == "submitted"
     assert (status.loc[MONITORING, "status"] == "missing").all()
@@ -241,3 +242,5 @@ def test_make_new_assignment_writes_one_ready_to_test_and_its_demo_class_grades_
     assert failed == {demo.PARTLY_WRONG_STUDENT: {"test-n-penguins"},
                       demo.UNTOUCHED: {"test-n-penguins-type", "test-n-penguins"}}
     assert (auto[auto["student_id"] == demo.COMPLETE]["score"] == 1).all()
+    # graded alone in a new gradebook: the other assignments, which nobody was graded for, are in no row
+    assert set(pd.read_csv(root / "grades.csv")["assignment"]) == {"scratch"}

@@ -523,11 +523,13 @@ def formgrader_totals_are_grades_csv_s(course, run, page):
     import pandas as pd
 
     grades = pd.read_csv(course.course / "grades.csv", dtype={"student_id": str})
-    mine = grades[grades.student_id == STUDENT].iloc[0]
+    every = grades[grades.student_id == STUDENT]  # every assignment of the gradebook: Manage Students' total
+    mine = every[every.assignment == ASSIGNMENT].iloc[0]
     assert mine.late_submission_penalty > 0 and mine.score < mine.raw_score, mine.to_string()
     total = as_formgrader_shows(mine.score, mine.max_score)
+    overall = as_formgrader_shows(every.score.fillna(0).sum(), every.max_score.sum())
     by_test = pd.read_csv(course.course / "grades-by-test.csv", dtype={"student_id": str})
-    by_test = by_test[by_test.student_id == STUDENT]
+    by_test = by_test[(by_test.assignment == ASSIGNMENT) & (by_test.student_id == STUDENT)]
     notebooks = by_test.groupby("notebook").agg(score=("score", "sum"), max_score=("max_score", "sum"),
                                                 penalty=("penalty", "first"))
     expected_notebooks = {Path(name).stem: as_formgrader_shows(row.score - row.penalty, row.max_score)
@@ -546,7 +548,8 @@ def formgrader_totals_are_grades_csv_s(course, run, page):
         "the student's assignments": score_in_row(f"/formgrader/manage_students/{STUDENT}", ASSIGNMENT, "student"),
         "Manage Submissions": score_in_row(f"/formgrader/manage_submissions/{ASSIGNMENT}", STUDENT, "submissions"),
     }
-    assert shown == dict.fromkeys(shown, total), f"grades.csv: {total} (raw {mine.raw_score:g}); formgrader: {shown}"
+    expected = {**dict.fromkeys(shown, total), "Manage Students": overall}
+    assert shown == expected, f"grades.csv: {total} (raw {mine.raw_score:g}), {overall} overall; formgrader: {shown}"
     shown_notebooks = {name: score_in_row(f"/formgrader/manage_students/{STUDENT}/{ASSIGNMENT}", name, "notebooks")
                        for name in expected_notebooks}
     assert shown_notebooks == expected_notebooks

@@ -69,7 +69,7 @@ def in_gradebook(root, student, notebook, cell):
 def total_score(root, student):
     """The student's score in grades.csv (nbgrader's export)."""
     table = pd.read_csv(root / "grades.csv")
-    return float(table[table.student_id == student]["score"].sum())
+    return float(table[(table.assignment == ASSIGNMENT) & (table.student_id == student)]["score"].sum())
 
 
 def by_test_row(root, student, notebook, cell):
@@ -96,7 +96,7 @@ def test_hand_grades_reach_every_output_without_running_student_code(course):
     assert (row.score, row.max_score, row.status) == (1.5, 2.0, HAND_GRADED)
     assert by_test_row(course, "ada", NB4, "answer-improvements").status == "needs manual grading"
     assert by_test_row(course, "bob", NB2, "answer-hidden-size").status == "failed"  # nothing written
-    totals = pd.read_csv(course / "grades.csv").set_index("student_id")["raw_score"]
+    totals = pd.read_csv(course / "grades.csv").query("assignment == @ASSIGNMENT").set_index("student_id")["raw_score"]
     assert totals["ada"] == 51 + 1.5 + 1.0
 
     graded = page(course, "ada", NB2)

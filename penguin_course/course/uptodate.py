@@ -168,6 +168,13 @@ def stale_releases(course: Course, chosen: list[Assignment] | None = None) -> li
     return [a for a in chosen if not a.release.is_dir() or recorded.get(a.name) != exercises_digest(course, a)]
 
 
+def in_play(course: Course, chosen: list[Assignment], work: list[tuple[Assignment, str]]) -> list[Assignment]:
+    """The ``chosen`` assignments a grading concerns: those with work to grade, and those released
+    before (their record in the gradebook follows their exercises)."""
+    recorded = released_digests(course)
+    return [a for a in chosen if a.name in recorded or any(unit[0] == a for unit in work)]
+
+
 def release_is_current(course: Course, chosen: list[Assignment] | None = None) -> bool:
     """Whether the assignments (``chosen``, default every one) are released from their exercises as they are."""
     return not stale_releases(course, chosen)
@@ -185,9 +192,11 @@ def nothing_to_do(course: Course, submitted_dir: Path, time_limit: float = TIME_
     """How many students are graded and up to date (for ``assignment``, default every one), if
     nothing at all needs doing; 0 otherwise."""
     chosen = [a for a in course.assignments if not assignment or a.name == assignment]
-    if not submitted_dir.is_dir() or not release_is_current(course, chosen):
+    if not submitted_dir.is_dir():
         return 0
     work = units(course, submitted_dir, chosen)
+    if not release_is_current(course, in_play(course, chosen, work)):
+        return 0
     digests = {a.name: exercises_digest(course, a) for a in chosen}
     if not work or any(recorded_fingerprint(a, student) != whole_digest(submission_digest(
             a, submitted_dir, student, time_limit, sandboxed), digests[a.name]) for a, student in work):

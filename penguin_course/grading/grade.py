@@ -267,8 +267,9 @@ def grade_class(course: Course, submitted_dir: Path | None = None, workers: int 
         # the workers take up the run's judges (and start a first sandbox) while the release is written
         for _ in range(min(workers, len(pending))):
             pool.submit(warm_up, graded, sandboxed, students_to_run)
-        # the chosen assignments' releases, and their record in the gradebook (their test cells), if stale
-        release.release(course, uptodate.stale_releases(course, chosen))
+        # the releases, and record in the gradebook (their test cells), of the chosen assignments that
+        # were handed in or released before, if stale: one nobody has had yet stays out of grades.csv
+        release.release(course, uptodate.stale_releases(course, uptodate.in_play(course, chosen, work)))
         cells = {a.name: course_cells(a) for a in chosen}
         if pending:
             what = "students" if len(chosen) == 1 else "submissions (a student's work for an assignment)"
