@@ -1,5 +1,6 @@
 """`make check` tells a student, item by item, whether the machine is ready."""
 
+import json
 import subprocess
 import sys
 
@@ -76,7 +77,7 @@ def test_a_running_jupyterlab_that_still_serves_formgrader_is_found(tmp_path, mo
         with pytest.raises(setup_check.CheckFailed, match="started before `setup`"):
             setup_check.students_jupyterlab()
     config.mkdir(exist_ok=True)
-    (config / "jupyter_server_config.json").write_text(
-        '{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": false}}}')
+    off = {name: False for name in setup_check.INSTRUCTOR_SERVER_EXTENSIONS}  # as `setup` turns them off
+    (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"jpserver_extensions": off}}))
     with browser.jupyter_lab(tmp_path, env, tmp_path / "without-formgrader.log"):
         assert setup_check.servers_serving_formgrader() == []

@@ -89,7 +89,9 @@ def test_zip_collect_files_each_notebook_under_its_student(course_copy, tmp_path
         archive.write(RELEASE / NB1, f"platform-export/bob-smith_{NB1}")  # in a folder of the download
         archive.write(RELEASE / NB1, "notes.ipynb")  # no student in its name
         archive.write(RELEASE / NB2, f"carol/{NB2}")  # a folder per student is not the pattern
-    found, skipped = collect.zip_collect(Course(course_copy), download)
+    with pytest.raises(collect.CollectError, match="say which one the archive is for with ASSIGNMENT=name"):
+        collect.zip_collect(Course(course_copy), download)  # the course has several assignments
+    found, skipped = collect.zip_collect(Course(course_copy), download, name=ASSIGNMENT)
     assert found == ["ada", "bob-smith"] and sorted(skipped) == ["download/carol/2-count-parameters.ipynb",
                                                                    "download/notes.ipynb"]
     assert sorted(p.name for p in (course_copy / "submitted" / "ada" / ASSIGNMENT).glob("*.ipynb")) == [NB1, NB2]
